@@ -1,0 +1,2 @@
+export { ClientSecretCredential } from './client-secret-credential'
+export type { ClientSecretCredentialOptions } from './client-secret-credential'

@@ -1,0 +1,5 @@
+export type { AzureCloud } from './azure-cloud'
+export { AzureChinaCloud, AzureGermanCloud, AzurePublicCloud, AzureUSGovernment } from './clouds'
+export { defineCloud } from './define-cloud'
+export type { CustomCloudOptions } from './define-cloud'
+export { KNOWN_CLOUDS, cloudFromEnvironment, findCloud } from './cloud-from-environment'

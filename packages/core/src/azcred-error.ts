@@ -1,0 +1,104 @@
+/** Stable error codes. Branch on these, never on messages. */
+export type AzcredErrorCode =
+  /** Options or environment are wrong; the message names what to change. Stops a chain. */
+  | 'AZCRED_CONFIG_INVALID'
+  /** This source does not exist here (variables absent, no endpoint). The only code a chain skips. */
+  | 'AZCRED_SOURCE_UNAVAILABLE'
+  /** The token endpoint answered with an error; see `TokenRequestError` for its fields. */
+  | 'AZCRED_TOKEN_REQUEST_FAILED'
+  /** The endpoint answered, but not with what the protocol promises (HTML, broken JSON, no token). */
+  | 'AZCRED_RESPONSE_INVALID'
+  /** The request could not be sent or its answer not read (refused, reset, DNS). */
+  | 'AZCRED_NETWORK_ERROR'
+  /** The request took longer than its timeout. */
+  | 'AZCRED_TIMEOUT'
+  /** The caller's `abortSignal` fired. */
+  | 'AZCRED_ABORTED'
+
+const AZCRED_ERROR = Symbol.for('azcred.error')
+
+/**
+ * The one error type azcred throws. `code` is stable; the message says what failed and how to fix
+ * it, and never contains a secret.
+ *
+ * @example
+ * try { await credential.getToken(scope) } catch (error) {
+ *   if (AzcredError.isInstance(error) && error.code === 'AZCRED_SOURCE_UNAVAILABLE') { ... }
+ * }
+ */
+export class AzcredError extends Error {
+  /** The stable code. */
+  readonly code: AzcredErrorCode
+
+  constructor(code: AzcredErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = 'AzcredError'
+  }
+
+  /** True for any azcred error, also one thrown by another installed copy of azcred. */
+  static isInstance(value: unknown): value is AzcredError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[AZCRED_ERROR] === true
+  }
+
+  /** What `JSON.stringify` shows: the name, code and message, nothing else. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message }
+  }
+}
+Object.defineProperty(AzcredError.prototype, AZCRED_ERROR, { value: true })
+
+/** The fields kept from an Entra ID error answer; never its raw body or the request. */
+export interface TokenRequestErrorDetails {
+  /** HTTP status of the answer. */
+  status: number
+  /** OAuth `error`, such as `invalid_client`. */
+  error?: string | undefined
+  /** Entra's numeric `error_codes`, such as `[7000215]`. */
+  errorCodes?: number[] | undefined
+  /** Entra's request id, for support cases. */
+  traceId?: string | undefined
+  /** The correlation id, for support cases. */
+  correlationId?: string | undefined
+  /** `Retry-After`, converted to milliseconds, when the answer had one. */
+  retryAfterMs?: number | undefined
+  /** `claims` on an `interaction_required` answer (a challenge, not a secret). */
+  claims?: string | undefined
+}
+
+/** `AZCRED_TOKEN_REQUEST_FAILED`: the endpoint refused or failed the token request. */
+export class TokenRequestError extends AzcredError {
+  readonly status: number
+  readonly error: string | undefined
+  readonly errorCodes: number[]
+  /** The first Entra code as `AADSTSnnnn`, or undefined. */
+  readonly aadstsCode: string | undefined
+  readonly traceId: string | undefined
+  readonly correlationId: string | undefined
+  readonly retryAfterMs: number | undefined
+  readonly claims: string | undefined
+
+  constructor(message: string, details: TokenRequestErrorDetails) {
+    super('AZCRED_TOKEN_REQUEST_FAILED', message)
+    this.name = 'TokenRequestError'
+    this.status = details.status
+    this.error = details.error
+    this.errorCodes = details.errorCodes ?? []
+    this.aadstsCode = this.errorCodes[0] === undefined ? undefined : `AADSTS${this.errorCodes[0]}`
+    this.traceId = details.traceId
+    this.correlationId = details.correlationId
+    this.retryAfterMs = details.retryAfterMs
+    this.claims = details.claims
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      status: this.status,
+      error: this.error,
+      aadstsCode: this.aadstsCode,
+      traceId: this.traceId,
+      correlationId: this.correlationId,
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/** `AZURE_TENANT_ID`: the directory (tenant) id. */
+export const ENV_TENANT_ID = 'AZURE_TENANT_ID'
+/** `AZURE_CLIENT_ID`: the application (client) id. */
+export const ENV_CLIENT_ID = 'AZURE_CLIENT_ID'
+/** `AZURE_CLIENT_SECRET`: a client secret value. */
+export const ENV_CLIENT_SECRET = 'AZURE_CLIENT_SECRET'
+/** `AZURE_AUTHORITY_HOST`: the Entra ID host, such as `https://login.microsoftonline.us`. */
+export const ENV_AUTHORITY_HOST = 'AZURE_AUTHORITY_HOST'
+/** `AZURE_ADDITIONALLY_ALLOWED_TENANTS`: `;`-separated tenants a call may switch to, or `*`. */
+export const ENV_ADDITIONALLY_ALLOWED_TENANTS = 'AZURE_ADDITIONALLY_ALLOWED_TENANTS'
+
+/**
+ * Reads an environment variable on runtimes that have `process.env`, and returns undefined where
+ * there is none (browsers, most edge runtimes) or where the variable is empty.
+ */
+export function readEnv(name: string): string | undefined {
+  const environment = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  const value = environment?.[name]
+  return value === undefined || value === '' ? undefined : value
+}

@@ -1,0 +1,48 @@
+/**
+ * The credential contract, structurally identical to `@azure/core-auth`'s, so an azcred
+ * credential can be handed to any official Azure SDK client.
+ */
+
+/** The part of `AbortSignal` azcred relies on; a real `AbortSignal` satisfies it. */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/** An access token and when it stops being valid. */
+export interface AccessToken {
+  /** The bearer token. Treat it as a secret. */
+  token: string
+  /** When the token expires, in milliseconds since the Unix epoch. */
+  expiresOnTimestamp: number
+  /** When the token should be refreshed, in milliseconds since the Unix epoch (Entra's `refresh_in`). */
+  refreshAfterTimestamp?: number
+  /** `Bearer` for every flow azcred implements. */
+  tokenType?: 'Bearer' | 'pop'
+}
+
+/** Per-call options, the same names as `@azure/core-auth`'s `GetTokenOptions`. */
+export interface GetTokenOptions {
+  /** Ends this caller's wait; the credential throws `AZCRED_ABORTED`. */
+  abortSignal?: AbortSignalLike
+  /** A tenant other than the configured one; refused unless listed in `additionallyAllowedTenants`. */
+  tenantId?: string
+  /** A claims challenge (JSON, as decoded from `WWW-Authenticate`); bypasses the cache. */
+  claims?: string
+  /** Ask for a token that supports Continuous Access Evaluation. */
+  enableCae?: boolean
+  /** Per-request settings: `timeout` in milliseconds. */
+  requestOptions?: { timeout?: number }
+  /** Accepted for compatibility with `@azure/core-auth`; azcred does not trace. */
+  tracingOptions?: unknown
+}
+
+/** Anything that can produce an access token for a set of scopes. */
+export interface TokenCredential {
+  /**
+   * Gets an access token for the scopes (for example `https://management.azure.com/.default`).
+   * Compatible with `@azure/core-auth`, whose signature allows `null`; azcred never returns it.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null>
+}

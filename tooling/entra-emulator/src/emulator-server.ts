@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { Agent, fetch as undiciFetch } from 'undici'
+import { Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
+import { type EntraErrorAnswer, entraError } from './entra-errors'
+import { type Fault, FaultQueue, applyFault } from './faults'
+import { clientCredentialsGrant } from './grant-client-credentials'
+import type { GrantContext, TokenAnswer } from './grant-context'
+import { createTokenSigner } from './token-signer'
+
+/** Options of {@link startEntraEmulator}. */
+export interface EntraEmulatorOptions {
+  /** `https` (default, with a loopback certificate the emulator's `fetch` trusts) or `http`. */
+  protocol?: 'http' | 'https'
+  /** Loopback address to listen on. Default `127.0.0.1`. */
+  host?: '127.0.0.1' | 'localhost' | '::1'
+  /** Port. Default 0 (any free port). */
+  port?: number
+  /** Lifetime of issued access tokens, in seconds. Default 3600. */
+  tokenLifetimeSeconds?: number
+  /** When set, token answers carry `refresh_in` with this many seconds. */
+  refreshInSeconds?: number
+  /** The default tenant's id. Default a random GUID. */
+  tenantId?: string
+}
+
+/** One request the emulator received. */
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string>
+  /** Parsed form body of a POST (empty otherwise). */
+  form: Record<string, string>
+  at: number
+}
+
+/** A running emulator. */
+export interface EntraEmulator {
+  /** Origin, such as `https://127.0.0.1:51234`; use it as `authorityHost`. */
+  readonly url: string
+  /** Same as `url`. */
+  readonly authorityHost: string
+  /** The default tenant. */
+  readonly tenantId: string
+  /** The loopback certificate (PEM) to trust for `https`. */
+  readonly certificate: string
+  /** A `fetch` that trusts the emulator's certificate. */
+  readonly fetch: (input: string, init?: RequestInit) => Promise<Response>
+  /** Every request received, oldest first. */
+  readonly requests: RecordedRequest[]
+  /** Registers an app (with a client secret) and returns its ids and secret. */
+  registerApp(options?: RegisterAppOptions): RegisteredApp
+  /** Adds a tenant with optional domain names. */
+  addTenant(tenantId: string, ...domains: string[]): void
+  /** Applies `fault` to the next `count` requests (default 1) whose path includes `pathIncludes`. */
+  injectFault(fault: Fault, options?: { count?: number; pathIncludes?: string }): void
+  /** Drops pending faults. */
+  clearFaults(): void
+  /** Requests whose path includes this string (such as `/oauth2/v2.0/token`). */
+  requestsTo(pathIncludes: string): RecordedRequest[]
+  /** Stops the server and closes open connections. */
+  close(): Promise<void>
+}
+
+const certificateUrl = new URL('../certs/loopback.crt', import.meta.url)
+const keyUrl = new URL('../certs/loopback.key', import.meta.url)
+
+type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown }
+
+function sendJson(response: ServerResponse, answer: Answer): void {
+  response.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store, no-cache',
+  })
+  response.end(JSON.stringify(answer.body))
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length
+    if (size > 1_000_000) throw new Error('request body over 1 MB')
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Starts an Entra ID v2.0 emulator on loopback.
+ * @example
+ * const emulator = await startEntraEmulator()
+ * const app = emulator.registerApp()
+ * const credential = new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, { authorityHost: emulator.authorityHost, fetch: emulator.fetch })
+ */
+export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Promise<EntraEmulator> {
+  const protocol = options.protocol ?? 'https'
+  const host = options.host ?? '127.0.0.1'
+  const lifetime = options.tokenLifetimeSeconds ?? 3600
+  const certificate = readFileSync(certificateUrl, 'utf8')
+  const directory = new Directory(options.tenantId)
+  const signer = await createTokenSigner()
+  const faults = new FaultQueue()
+  const requests: RecordedRequest[] = []
+  let origin = ''
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', origin)
+    const body = request.method === 'POST' ? await readBody(request) : ''
+    const form = new URLSearchParams(body)
+    requests.push({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+      form: Object.fromEntries(form),
+      at: Date.now(),
+    })
+    const fault = faults.take(url.pathname)
+    if (fault !== undefined && (await applyFault(fault, request, response))) return
+    sendJson(response, await route(request.method ?? 'GET', url, form, request))
+  }
+
+  const route = async (method: string, url: URL, form: URLSearchParams, request: IncomingMessage): Promise<Answer> => {
+    const correlationId = request.headers['client-request-id']?.toString() ?? randomUUID()
+    const segments = url.pathname.split('/').filter((segment) => segment !== '')
+    if (method === 'GET' && url.pathname === '/common/discovery/instance') {
+      return { status: 200, body: instanceDiscovery(url) }
+    }
+    const tenantSegment = segments[0] ?? ''
+    const rest = segments.slice(1).join('/')
+    const tenantId = directory.resolveTenant(tenantSegment)
+    if (tenantId === undefined) {
+      return entraError(400, 'invalid_request', 90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`, correlationId)
+    }
+    if (method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
+      return { status: 200, body: openIdConfiguration(origin, tenantSegment, tenantId) }
+    }
+    if (method === 'GET' && rest === 'discovery/v2.0/keys') return { status: 200, body: signer.jwks }
+    if (method === 'POST' && rest === 'oauth2/v2.0/token') {
+      const context = grantContext(tenantId, form, correlationId, request)
+      switch (form.get('grant_type')) {
+        case 'client_credentials':
+          return clientCredentialsGrant(context)
+        case null:
+          return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.", correlationId)
+        default:
+          return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.', correlationId)
+      }
+    }
+    return { status: 404, body: { error: 'not_found', error_description: `The emulator has no ${method} ${url.pathname}` } }
+  }
+
+  const grantContext = (tenantId: string, form: URLSearchParams, correlationId: string, request: IncomingMessage): GrantContext => ({
+    tenantId,
+    form,
+    correlationId,
+    authenticateClient() {
+      let clientId = form.get('client_id')
+      let secret = form.get('client_secret')
+      const authorization = request.headers.authorization
+      if (authorization?.startsWith('Basic ')) {
+        const [basicId, basicSecret] = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':')
+        clientId = decodeURIComponent(basicId ?? '')
+        secret = decodeURIComponent(basicSecret ?? '')
+      }
+      if (clientId === null || clientId === '') {
+        return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.", correlationId)
+      }
+      const app = directory.findApp(tenantId, clientId)
+      if (app === undefined) {
+        return entraError(
+          400,
+          'unauthorized_client',
+          700016,
+          `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+          correlationId,
+        )
+      }
+      if (secret === null || secret === '') {
+        return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", correlationId)
+      }
+      if (!app.secrets.has(secret)) {
+        return entraError(
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+          correlationId,
+        )
+      }
+      return app
+    },
+    async issueAccessToken(claims) {
+      const token = await signer.sign({ iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }, lifetime)
+      const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }
+      if (options.refreshInSeconds !== undefined) body.refresh_in = options.refreshInSeconds
+      return { status: 200, body }
+    },
+  })
+
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, { status: 500, body: { error: 'server_error', error_description: String(error) } })
+      else response.destroy()
+    })
+  }
+  const server: Server =
+    protocol === 'https' ? createHttpsServer({ cert: certificate, key: readFileSync(keyUrl, 'utf8') }, listener) : createHttpServer(listener)
+  server.keepAliveTimeout = 5_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  origin = `${protocol}://${host === '::1' ? '[::1]' : host}:${address.port}`
+  const agent = new Agent({ connect: { ca: certificate }, keepAliveTimeout: 4_000 })
+  const boundFetch = ((input: string, init?: RequestInit) =>
+    undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as EntraEmulator['fetch']
+
+  return {
+    url: origin,
+    authorityHost: origin,
+    tenantId: directory.defaultTenantId,
+    certificate,
+    fetch: boundFetch,
+    requests,
+    registerApp: (appOptions) => directory.registerApp(appOptions),
+    addTenant: (tenantId, ...domains) => directory.addTenant(tenantId, ...domains),
+    injectFault: (fault, faultOptions = {}) => faults.add(fault, faultOptions.count ?? 1, faultOptions.pathIncludes),
+    clearFaults: () => faults.clear(),
+    requestsTo: (pathIncludes) => requests.filter((recorded) => recorded.path.includes(pathIncludes)),
+    async close() {
+      await agent.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+function openIdConfiguration(origin: string, tenantSegment: string, tenantId: string): Record<string, unknown> {
+  const base = `${origin}/${tenantSegment}`
+  return {
+    issuer: `${origin}/${tenantId}/v2.0`,
+    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    token_endpoint: `${base}/oauth2/v2.0/token`,
+    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    jwks_uri: `${origin}/${tenantId}/discovery/v2.0/keys`,
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    tenant_region_scope: null,
+    cloud_instance_name: 'emulator.local',
+  }
+}
+
+function instanceDiscovery(url: URL): Record<string, unknown> {
+  const authority = url.searchParams.get('authorization_endpoint') ?? ''
+  const host = (() => {
+    try {
+      return new URL(authority).host
+    } catch {
+      return 'localhost'
+    }
+  })()
+  return {
+    tenant_discovery_endpoint: `${authority.replace(/\/oauth2\/v2\.0\/authorize$/, '')}/v2.0/.well-known/openid-configuration`,
+    'api-version': '1.1',
+    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+  }
+}
