@@ -1,18 +1,18 @@
 import {
   type AccessToken,
+  allowedTenants,
+  assertNonEmpty,
+  assertTenantId,
   DEFAULT_AUTHORITY_HOST,
   ENV_AUTHORITY_HOST,
   type FetchLike,
   type GetTokenOptions,
-  type TokenCredential,
-  allowedTenants,
-  assertNonEmpty,
-  assertTenantId,
   normalizeAuthorityHost,
   normalizeScopes,
   readEnv,
   requestEntraToken,
   resolveTenant,
+  type TokenCredential,
 } from '@azcred/core'
 
 /** Options of {@link ClientSecretCredential}. */

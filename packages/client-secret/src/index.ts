@@ -1,2 +1,2 @@
-export { ClientSecretCredential } from './client-secret-credential'
 export type { ClientSecretCredentialOptions } from './client-secret-credential'
+export { ClientSecretCredential } from './client-secret-credential'

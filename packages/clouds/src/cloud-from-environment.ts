@@ -39,7 +39,10 @@ export function cloudFromEnvironment(custom: readonly AzureCloud[] = []): AzureC
     )
   }
   if (cloud.retired === true) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `${ENV_AUTHORITY_HOST} points at ${cloud.name}, which is retired and accepts no sign-ins: move to another cloud`)
+    throw new AzcredError(
+      'AZCRED_CONFIG_INVALID',
+      `${ENV_AUTHORITY_HOST} points at ${cloud.name}, which is retired and accepts no sign-ins: move to another cloud`,
+    )
   }
   return cloud
 }

@@ -1,5 +1,5 @@
 export type { AzureCloud } from './azure-cloud'
+export { cloudFromEnvironment, findCloud, KNOWN_CLOUDS } from './cloud-from-environment'
 export { AzureChinaCloud, AzureGermanCloud, AzurePublicCloud, AzureUSGovernment } from './clouds'
-export { defineCloud } from './define-cloud'
 export type { CustomCloudOptions } from './define-cloud'
-export { KNOWN_CLOUDS, cloudFromEnvironment, findCloud } from './cloud-from-environment'
+export { defineCloud } from './define-cloud'

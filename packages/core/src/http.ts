@@ -76,9 +76,16 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   const failure = (error: unknown, stage: string): AzcredError => {
     if (ended === 'aborted') return abortedError()
     if (ended === 'timeout') {
-      return new AzcredError('AZCRED_TIMEOUT', `${request.endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`)
+      return new AzcredError(
+        'AZCRED_TIMEOUT',
+        `${request.endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`,
+      )
     }
-    return new AzcredError('AZCRED_NETWORK_ERROR', `could not reach ${request.endpointName} at ${safeOrigin(request.url)} (${stage}): ${describeCause(error)}`, { cause: error })
+    return new AzcredError(
+      'AZCRED_NETWORK_ERROR',
+      `could not reach ${request.endpointName} at ${safeOrigin(request.url)} (${stage}): ${describeCause(error)}`,
+      { cause: error },
+    )
   }
   try {
     let response: Response

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
-import { type Fault, FaultQueue, applyFault } from './faults'
+import { applyFault, type Fault, FaultQueue } from './faults'
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
 import { createTokenSigner } from './token-signer'
@@ -135,7 +135,13 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     const rest = segments.slice(1).join('/')
     const tenantId = directory.resolveTenant(tenantSegment)
     if (tenantId === undefined) {
-      return entraError(400, 'invalid_request', 90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`, correlationId)
+      return entraError(
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        correlationId,
+      )
     }
     if (method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
       return { status: 200, body: openIdConfiguration(origin, tenantSegment, tenantId) }
@@ -182,7 +188,13 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
         )
       }
       if (secret === null || secret === '') {
-        return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", correlationId)
+        return entraError(
+          401,
+          'invalid_client',
+          7000218,
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+          correlationId,
+        )
       }
       if (!app.secrets.has(secret)) {
         return entraError(

@@ -16,7 +16,10 @@ export function entraError(
   extra: Record<string, unknown> = {},
 ): EntraErrorAnswer {
   const traceId = randomUUID()
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
   return {
     status,
     body: {

@@ -3,7 +3,10 @@ import type { GrantContext, TokenAnswer } from './grant-context'
 
 /** Splits `{resource}/.default` into its resource, or returns undefined for anything else. */
 export function resourceOfDefaultScope(scope: string): string | undefined {
-  const scopes = scope.trim().split(/\s+/).filter((entry) => entry !== '' && !['openid', 'profile', 'offline_access'].includes(entry))
+  const scopes = scope
+    .trim()
+    .split(/\s+/)
+    .filter((entry) => entry !== '' && !['openid', 'profile', 'offline_access'].includes(entry))
   if (scopes.length !== 1 || !scopes[0]?.endsWith('/.default')) return undefined
   return scopes[0].slice(0, -'/.default'.length)
 }

@@ -1,0 +1,28 @@
+import { startEntraEmulator } from '@azcred/entra-emulator'
+import { expect, it } from 'vitest'
+import { formatTable, redactToken, runFlow } from './demo-flow'
+import { clientSecretFlows } from './flows/client-secret'
+
+it('runs the client-secret rows: one request for the first token, none for the cached one', async () => {
+  const emulator = await startEntraEmulator()
+  try {
+    const rows = []
+    for (const flow of clientSecretFlows()) rows.push(await runFlow(flow, emulator))
+    expect(rows.map((row) => [row.flow, row.audience, row.requests])).toEqual([
+      ['client secret (first token)', 'https://management.azure.com', 1],
+      ['client secret (cached)', 'https://management.azure.com', 0],
+    ])
+    const table = formatTable(rows)
+    expect(table).toContain('[redacted,')
+    const issued = emulator.requests.length
+    expect(issued).toBe(1)
+  } finally {
+    await emulator.close()
+  }
+})
+
+it('redacts all but the first eight characters', () => {
+  const token = 'eyJhbGciOiJSUzI1NiJ9.payload-that-must-stay-hidden.signature'
+  expect(redactToken(token)).toBe(`eyJhbGci… [redacted, ${token.length} chars]`)
+  expect(redactToken(token)).not.toContain('payload')
+})

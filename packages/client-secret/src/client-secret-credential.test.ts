@@ -1,0 +1,187 @@
+import { inspect } from 'node:util'
+import { AzcredError, TokenRequestError } from '@azcred/core'
+import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
+import { decodeJwt } from 'jose'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { ClientSecretCredential } from './index'
+
+const SCOPE = 'https://management.azure.com/.default'
+let emulator: EntraEmulator
+
+beforeAll(async () => {
+  emulator = await startEntraEmulator()
+})
+afterAll(async () => {
+  await emulator.close()
+})
+beforeEach(() => {
+  emulator.requests.length = 0
+  emulator.clearFaults()
+})
+
+function credentialFor(app: { tenantId: string; clientId: string; clientSecret: string }, options = {}) {
+  return new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, {
+    authorityHost: emulator.authorityHost,
+    fetch: emulator.fetch,
+    ...options,
+  })
+}
+
+describe('ClientSecretCredential against the emulator', () => {
+  it('gets a signed app-only token and sends the client-credentials form', async () => {
+    const app = emulator.registerApp({ roles: ['Reader'] })
+    const token = await credentialFor(app).getToken(SCOPE)
+
+    const claims = decodeJwt(token.token)
+    expect(claims).toMatchObject({ aud: 'https://management.azure.com', tid: app.tenantId, azp: app.clientId, roles: ['Reader'] })
+    expect(token.tokenType).toBe('Bearer')
+    expect(token.expiresOnTimestamp).toBeGreaterThan(Date.now() + 3_500_000)
+    const [request] = emulator.requestsTo('/oauth2/v2.0/token')
+    expect(request?.path).toBe(`/${app.tenantId}/oauth2/v2.0/token`)
+    expect(request?.form).toEqual({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: SCOPE })
+    expect(request?.headers['user-agent']).toMatch(/^azcred\//)
+  })
+
+  it('serves the second call in the token lifetime from the cache, without a request', async () => {
+    const credential = credentialFor(emulator.registerApp())
+    const first = await credential.getToken([SCOPE])
+    const second = await credential.getToken(SCOPE)
+    expect(second.token).toBe(first.token)
+    expect(emulator.requestsTo('/token')).toHaveLength(1)
+  })
+
+  it('keeps separate cache entries per scope', async () => {
+    const credential = credentialFor(emulator.registerApp())
+    const management = await credential.getToken(SCOPE)
+    const vault = await credential.getToken('https://vault.azure.net/.default')
+    expect(decodeJwt(vault.token).aud).toBe('https://vault.azure.net')
+    expect(vault.token).not.toBe(management.token)
+    expect(emulator.requestsTo('/token')).toHaveLength(2)
+  })
+
+  it('accepts a tenant domain name', async () => {
+    const app = emulator.registerApp()
+    const credential = new ClientSecretCredential('contoso.onmicrosoft.com', app.clientId, app.clientSecret, {
+      authorityHost: emulator.authorityHost,
+      fetch: emulator.fetch,
+    })
+    expect(decodeJwt((await credential.getToken(SCOPE)).token).tid).toBe(emulator.tenantId)
+  })
+})
+
+describe('failures', () => {
+  it('reports a wrong secret as AZCRED_TOKEN_REQUEST_FAILED with AADSTS7000215, and never leaks the secret', async () => {
+    const app = emulator.registerApp()
+    const plantedSecret = 'planted~Secret-value-that-must-never-leak-0123456789'
+    const credential = new ClientSecretCredential(app.tenantId, app.clientId, plantedSecret, { authorityHost: emulator.authorityHost, fetch: emulator.fetch })
+
+    const error = await credential.getToken(SCOPE).catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(TokenRequestError)
+    const failure = error as TokenRequestError
+    expect(failure.code).toBe('AZCRED_TOKEN_REQUEST_FAILED')
+    expect(failure.aadstsCode).toBe('AADSTS7000215')
+    expect(failure.status).toBe(401)
+    expect(failure.error).toBe('invalid_client')
+    expect(failure.traceId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(failure.message).toContain('AADSTS7000215')
+    expect(failure.message).toContain('secret Value')
+    for (const text of [
+      failure.message,
+      failure.stack ?? '',
+      JSON.stringify(failure),
+      inspect(failure, { depth: 10 }),
+      inspect(credential, { depth: 10, showHidden: true }),
+    ]) {
+      expect(text).not.toContain(plantedSecret)
+    }
+  })
+
+  it('reports an unknown app as AADSTS700016', async () => {
+    const credential = credentialFor({ tenantId: emulator.tenantId, clientId: '00000000-0000-0000-0000-00000000abcd', clientSecret: 'x' })
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', aadstsCode: 'AADSTS700016' })
+  })
+
+  it('reports an unknown tenant as AADSTS90002', async () => {
+    const app = emulator.registerApp()
+    const credential = credentialFor({ ...app, tenantId: 'fabrikam.onmicrosoft.com' })
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ aadstsCode: 'AADSTS90002', status: 400 })
+  })
+
+  it('passes Entra refusing a scope that is not <resource>/.default through as AADSTS70011', async () => {
+    const credential = credentialFor(emulator.registerApp())
+    await expect(credential.getToken('https://graph.microsoft.com/User.Read')).rejects.toMatchObject({ aadstsCode: 'AADSTS70011' })
+  })
+
+  it.each([
+    ['../x', "'/'"],
+    ['a/b', "'/'"],
+    ['', 'an empty string'],
+    ['..', '".."'],
+    ['tenant?x=1', "'?'"],
+  ])('refuses tenant id %j before any request', (tenantId, named) => {
+    const construct = () => new ClientSecretCredential(tenantId, 'client', 'secret', { authorityHost: emulator.authorityHost })
+    expect(construct).toThrow(AzcredError)
+    try {
+      construct()
+    } catch (error) {
+      expect((error as AzcredError).code).toBe('AZCRED_CONFIG_INVALID')
+      expect((error as AzcredError).message).toContain('tenantId')
+      expect((error as AzcredError).message).toContain(named.replaceAll("'", '"'))
+    }
+    expect(emulator.requests).toHaveLength(0)
+  })
+
+  it('refuses an http: authority host, and accepts it on loopback only when allowed', async () => {
+    const app = emulator.registerApp()
+    expect(() => new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, { authorityHost: 'http://login.example.invalid' })).toThrow(
+      /authorityHost must use https:/,
+    )
+    expect(() => new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, { authorityHost: 'http://127.0.0.1:1' })).toThrow(
+      /allowInsecureConnection/,
+    )
+    const plain = await startEntraEmulator({ protocol: 'http' })
+    try {
+      const plainApp = plain.registerApp()
+      const credential = new ClientSecretCredential(plainApp.tenantId, plainApp.clientId, plainApp.clientSecret, {
+        authorityHost: plain.authorityHost,
+        allowInsecureConnection: true,
+      })
+      expect((await credential.getToken(SCOPE)).token).toMatch(/^ey/)
+    } finally {
+      await plain.close()
+    }
+  })
+
+  it('refuses empty scopes, client id and secret with AZCRED_CONFIG_INVALID before any request', async () => {
+    const app = emulator.registerApp()
+    const credential = credentialFor(app)
+    await expect(credential.getToken([])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes is empty') })
+    await expect(credential.getToken(['  '])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes[0]') })
+    expect(() => credentialFor({ ...app, clientId: '' })).toThrow(/clientId is empty/)
+    expect(() => credentialFor({ ...app, clientSecret: ' ' })).toThrow(/clientSecret is empty/)
+    expect(emulator.requests).toHaveLength(0)
+  })
+})
+
+describe('multi-tenant rules', () => {
+  it('refuses a per-call tenant unless it is allowed, and allows all with *', async () => {
+    const other = '11111111-2222-3333-4444-555555555555'
+    emulator.addTenant(other)
+    const home = emulator.registerApp()
+    emulator.registerApp({ tenantId: other, clientId: home.clientId, clientSecret: home.clientSecret })
+
+    await expect(credentialFor(home).getToken(SCOPE, { tenantId: other })).rejects.toMatchObject({
+      code: 'AZCRED_CONFIG_INVALID',
+      message: expect.stringContaining('additionallyAllowedTenants'),
+    })
+    expect(emulator.requests).toHaveLength(0)
+
+    const listed = await credentialFor(home, { additionallyAllowedTenants: [other] }).getToken(SCOPE, { tenantId: other })
+    expect(decodeJwt(listed.token).tid).toBe(other)
+    const wildcard = await credentialFor(home, { additionallyAllowedTenants: ['*'] }).getToken(SCOPE, { tenantId: other })
+    expect(decodeJwt(wildcard.token).tid).toBe(other)
+    const same = await credentialFor(home).getToken(SCOPE, { tenantId: home.tenantId.toUpperCase() })
+    expect(decodeJwt(same.token).tid).toBe(home.tenantId)
+  })
+})

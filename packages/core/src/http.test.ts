@@ -1,0 +1,131 @@
+import { createServer } from 'node:net'
+import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { AzcredError, TokenRequestError } from './azcred-error'
+import { requestEntraToken } from './entra-token'
+import { parseRetryAfter, sendJsonRequest } from './http'
+
+let emulator: EntraEmulator
+let app: { tenantId: string; clientId: string; clientSecret: string }
+
+beforeAll(async () => {
+  emulator = await startEntraEmulator()
+  app = emulator.registerApp()
+})
+afterAll(async () => {
+  await emulator.close()
+})
+beforeEach(() => {
+  emulator.clearFaults()
+})
+
+function requestToken(overrides: { timeoutMs?: number; abortSignal?: AbortSignal } = {}) {
+  return requestEntraToken({
+    authorityHost: emulator.authorityHost,
+    tenantId: app.tenantId,
+    form: { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://vault.azure.net/.default' },
+    fetch: emulator.fetch,
+    ...overrides,
+  })
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<AzcredError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  if (!AzcredError.isInstance(error)) throw new Error(`expected an AzcredError, got ${String(error)}`)
+  return error
+}
+
+describe('requestEntraToken', () => {
+  it('returns the token with its expiry', async () => {
+    const before = Date.now()
+    const token = await requestToken()
+    expect(token.token.split('.')).toHaveLength(3)
+    expect(token.expiresOnTimestamp).toBeGreaterThanOrEqual(before + 3600_000)
+    expect(token.expiresOnTimestamp).toBeLessThanOrEqual(Date.now() + 3600_000)
+  })
+
+  it('turns a 200 HTML page into AZCRED_RESPONSE_INVALID naming the status and content type', async () => {
+    emulator.injectFault({ kind: 'html' })
+    const error = await failureOf(requestToken())
+    expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
+    expect(error.message).toContain('HTTP 200')
+    expect(error.message).toContain('text/html')
+  })
+
+  it('turns a 502 HTML page into AZCRED_TOKEN_REQUEST_FAILED with the status', async () => {
+    emulator.injectFault({ kind: 'html', status: 502 })
+    const error = await failureOf(requestToken())
+    expect(error).toBeInstanceOf(TokenRequestError)
+    expect((error as TokenRequestError).status).toBe(502)
+    expect(error.message).toMatch(/HTTP 502 with text\/html.*not the JSON error/)
+  })
+
+  it('turns malformed JSON into AZCRED_RESPONSE_INVALID, not a parse crash', async () => {
+    emulator.injectFault({ kind: 'malformed-json' })
+    const error = await failureOf(requestToken())
+    expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
+    expect(error.message).toContain('application/json')
+    expect(error.message).not.toContain('eyJ0eXAi')
+  })
+
+  it('reads 429 with Retry-After into status and retryAfterMs', async () => {
+    emulator.injectFault({ kind: 'status', status: 429, retryAfter: 7 })
+    const error = (await failureOf(requestToken())) as TokenRequestError
+    expect(error.status).toBe(429)
+    expect(error.retryAfterMs).toBe(7000)
+    expect(error.error).toBe('temporarily_unavailable')
+  })
+
+  it('times out with AZCRED_TIMEOUT', async () => {
+    emulator.injectFault({ kind: 'delay', ms: 1_000 })
+    const started = Date.now()
+    const error = await failureOf(requestToken({ timeoutMs: 100 }))
+    expect(error.code).toBe('AZCRED_TIMEOUT')
+    expect(error.message).toContain('100 ms')
+    expect(Date.now() - started).toBeLessThan(900)
+  })
+
+  it('ends with AZCRED_ABORTED when the caller aborts, and before sending when already aborted', async () => {
+    emulator.injectFault({ kind: 'delay', ms: 1_000 })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    expect((await failureOf(requestToken({ abortSignal: controller.signal }))).code).toBe('AZCRED_ABORTED')
+
+    const sentBefore = emulator.requests.length
+    expect((await failureOf(requestToken({ abortSignal: AbortSignal.abort() }))).code).toBe('AZCRED_ABORTED')
+    expect(emulator.requests.length).toBe(sentBefore)
+  })
+
+  it('turns a reset connection into AZCRED_NETWORK_ERROR', async () => {
+    emulator.injectFault({ kind: 'reset' })
+    const error = await failureOf(requestToken())
+    expect(error.code).toBe('AZCRED_NETWORK_ERROR')
+    expect(error.message).toContain('Entra ID token endpoint')
+  })
+
+  it('turns a closed port into AZCRED_NETWORK_ERROR naming the endpoint without the query', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const error = await failureOf(sendJsonRequest({ url: `http://127.0.0.1:${port}/x?secret=planted`, endpointName: 'the test endpoint' }))
+    expect(error.code).toBe('AZCRED_NETWORK_ERROR')
+    expect(error.message).toContain(`http://127.0.0.1:${port}/x`)
+    expect(error.message).toContain('ECONNREFUSED')
+    expect(error.message).not.toContain('planted')
+  })
+})
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3')).toBe(3000)
+    expect(parseRetryAfter('1.5')).toBe(1500)
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000)
+    expect(parseRetryAfter('garbage')).toBeUndefined()
+    expect(parseRetryAfter(null)).toBeUndefined()
+  })
+})
