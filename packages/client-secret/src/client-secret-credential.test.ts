@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { AzcredError, TokenRequestError } from '@azcred/core'
+import { AzcredError, type TokenEvent, TokenRequestError } from '@azcred/core'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -183,5 +183,66 @@ describe('multi-tenant rules', () => {
     expect(decodeJwt(wildcard.token).tid).toBe(other)
     const same = await credentialFor(home).getToken(SCOPE, { tenantId: home.tenantId.toUpperCase() })
     expect(decodeJwt(same.token).tid).toBe(home.tenantId)
+  })
+})
+
+describe('on the lifecycle engine, against real HTTP faults', () => {
+  it('10,000 concurrent cold calls send exactly one request', async () => {
+    const credential = credentialFor(emulator.registerApp())
+    const tokens = await Promise.all(Array.from({ length: 10_000 }, () => credential.getToken(SCOPE)))
+    expect(new Set(tokens.map((token) => token.token)).size).toBe(1)
+    expect(emulator.requestsTo('/token')).toHaveLength(1)
+  })
+
+  it('retries 503 and a reset connection, then succeeds, reporting each retry as an event', async () => {
+    const events: TokenEvent[] = []
+    const credential = credentialFor(emulator.registerApp(), { retry: { baseDelayMs: 20 }, onEvent: (event: TokenEvent) => events.push(event) })
+    emulator.injectFault({ kind: 'status', status: 503 }, { pathIncludes: '/token' })
+    emulator.injectFault({ kind: 'reset' }, { pathIncludes: '/token' })
+    const token = await credential.getToken(SCOPE)
+    expect(decodeJwt(token.token).aud).toBe('https://management.azure.com')
+    expect(emulator.requestsTo('/token')).toHaveLength(3)
+    expect(events.map((event) => [event.type, 'code' in event ? event.code : undefined])).toEqual([
+      ['retry-scheduled', 'AZCRED_TOKEN_REQUEST_FAILED'],
+      ['retry-scheduled', 'AZCRED_NETWORK_ERROR'],
+      ['acquired', undefined],
+    ])
+    expect(JSON.stringify(events)).not.toContain(token.token)
+  })
+
+  it("waits out a 429's Retry-After before the next request", async () => {
+    const credential = credentialFor(emulator.registerApp(), { retry: { baseDelayMs: 1 } })
+    emulator.injectFault({ kind: 'status', status: 429, retryAfter: 1 }, { pathIncludes: '/token' })
+    const started = Date.now()
+    await credential.getToken(SCOPE)
+    const [throttled, accepted] = emulator.requestsTo('/token')
+    expect((accepted?.at ?? 0) - (throttled?.at ?? 0)).toBeGreaterThanOrEqual(990)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990)
+  })
+
+  it('does not retry a wrong secret', async () => {
+    const app = emulator.registerApp()
+    const credential = credentialFor({ ...app, clientSecret: 'wrong' })
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ aadstsCode: 'AADSTS7000215' })
+    expect(emulator.requestsTo('/token')).toHaveLength(1)
+  })
+
+  it("uses Entra's refresh_in: a refresh in the background while the old token is served", async () => {
+    const refreshing = await startEntraEmulator({ refreshInSeconds: 1 })
+    try {
+      const app = refreshing.registerApp()
+      const credential = new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, {
+        authorityHost: refreshing.authorityHost,
+        fetch: refreshing.fetch,
+      })
+      const first = await credential.getToken(SCOPE)
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      expect((await credential.getToken(SCOPE)).token).toBe(first.token) // served at once, refresh started
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect((await credential.getToken(SCOPE)).token).not.toBe(first.token)
+      expect(refreshing.requestsTo('/token')).toHaveLength(2)
+    } finally {
+      await refreshing.close()
+    }
   })
 })

@@ -26,7 +26,7 @@ describe('AzcredError', () => {
     expect(AzcredError.isInstance('AZCRED_TIMEOUT')).toBe(false)
   })
 
-  it('TokenRequestError exposes the Entra fields and serialises only them', () => {
+  it('TokenRequestError exposes the Entra fields and serialises them without stack or cause', () => {
     const error = new TokenRequestError('refused', {
       status: 401,
       error: 'invalid_client',
@@ -45,9 +45,11 @@ describe('AzcredError', () => {
       message: 'refused',
       status: 401,
       error: 'invalid_client',
+      errorCodes: [7000215, 1],
       aadstsCode: 'AADSTS7000215',
       traceId: 'trace',
       correlationId: 'correlation',
+      retryAfterMs: 2000,
     })
     expect(inspect(error)).toContain('AZCRED_TOKEN_REQUEST_FAILED')
   })

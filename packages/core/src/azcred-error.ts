@@ -41,9 +41,9 @@ export class AzcredError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[AZCRED_ERROR] === true
   }
 
-  /** What `JSON.stringify` shows: the name, code and message, nothing else. */
+  /** What `JSON.stringify` shows: the name, message and the error's own fields (no stack, no cause). */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message }
+    return { name: this.name, message: this.message, ...(this as object) }
   }
 }
 Object.defineProperty(AzcredError.prototype, AZCRED_ERROR, { value: true })
@@ -89,16 +89,5 @@ export class TokenRequestError extends AzcredError {
     this.correlationId = details.correlationId
     this.retryAfterMs = details.retryAfterMs
     this.claims = details.claims
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return {
-      ...super.toJSON(),
-      status: this.status,
-      error: this.error,
-      aadstsCode: this.aadstsCode,
-      traceId: this.traceId,
-      correlationId: this.correlationId,
-    }
   }
 }

@@ -15,6 +15,8 @@ export interface EntraTokenRequest extends HttpOptions {
   tenantId: string
   /** Form fields: `grant_type`, `client_id`, `scope`, and the flow's own. */
   form: Record<string, string>
+  /** Fix hints for the Entra error codes this flow meets, by numeric code. */
+  hints?: Record<number, string>
 }
 
 /** The v2.0 token endpoint of a tenant. */
@@ -63,6 +65,7 @@ export async function requestEntraToken(request: EntraTokenRequest): Promise<Acc
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': USER_AGENT },
       body: new URLSearchParams(request.form).toString(),
       endpointName,
+      hints: request.hints,
     },
     request,
   )

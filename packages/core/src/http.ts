@@ -26,6 +26,8 @@ export interface JsonRequest {
   body?: string
   /** Names the endpoint in error messages, such as "the Entra ID token endpoint". */
   endpointName: string
+  /** Fix hints for Entra error codes this flow meets, by numeric code. */
+  hints?: Record<number, string> | undefined
 }
 
 /** A parsed JSON answer. */
@@ -43,8 +45,9 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-function abortedError(): AzcredError {
-  return new AzcredError('AZCRED_ABORTED', 'the operation was aborted by the caller (options.abortSignal)')
+/** `AZCRED_ABORTED`: the caller's `abortSignal` fired. */
+export function abortedError(): AzcredError {
+  return new AzcredError('AZCRED_ABORTED', 'aborted by the caller (options.abortSignal)')
 }
 
 /** Throws `AZCRED_ABORTED` if the signal has already fired. */
@@ -150,7 +153,7 @@ function throwEntraError(request: JsonRequest, status: number, body: Record<stri
     retryAfterMs,
   }
   const code = errorCodes[0] === undefined ? '' : `, AADSTS${errorCodes[0]}`
-  const hint = hintForEntraCode(errorCodes[0]) ?? 'see error_codes in the Entra ID error reference'
+  const hint = hintForEntraCode(errorCodes[0], request.hints) ?? 'see error_codes in the Entra ID error reference'
   const ids = details.traceId === undefined ? '' : ` [trace ${details.traceId}, correlation ${details.correlationId ?? 'none'}]`
   throw new TokenRequestError(`${request.endpointName} refused the request (HTTP ${status} ${details.error}${code}): ${hint}${ids}`, details)
 }

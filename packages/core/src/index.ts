@@ -1,5 +1,7 @@
 export type { AzcredErrorCode, TokenRequestErrorDetails } from './azcred-error'
 export { AzcredError, TokenRequestError } from './azcred-error'
+export type { EntraCredentialOptions } from './credential-options'
+export { resolveAuthorityHost } from './credential-options'
 export type { EntraTokenRequest } from './entra-token'
 export { requestEntraToken, toAccessToken, tokenEndpoint, USER_AGENT } from './entra-token'
 export {
@@ -14,8 +16,15 @@ export type { FederatedTokenProvider, FederatedTokenRequest } from './federated-
 export { DEFAULT_TOKEN_EXCHANGE_AUDIENCE } from './federated-token-provider'
 export type { FetchLike, HttpOptions, JsonRequest, JsonResponse } from './http'
 export { DEFAULT_HTTP_TIMEOUT_MS, parseRetryAfter, sendJsonRequest, throwIfAborted } from './http'
+export type { RetryOptions } from './retry-policy'
+export { DEFAULT_RETRY, isTransient } from './retry-policy'
 export { allowedTenants, resolveTenant } from './tenant'
 export type { AbortSignalLike, AccessToken, GetTokenOptions, TokenCredential } from './token-credential'
+export type { TokenEvent, TokenEventBase, TokenEventListener } from './token-events'
+export type { RefreshOptions, TokenFetcher, TokenLifecycleConfig, TokenLifecycleOptions, TokenRequest } from './token-lifecycle'
+export { TokenLifecycle } from './token-lifecycle'
+export type { ManagedCredentialOptions, TokenManagerStartOptions } from './token-manager'
+export { TokenManager } from './token-manager'
 export type { AuthorityHostOptions } from './validate'
 export {
   assertNonEmpty,

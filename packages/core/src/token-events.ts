@@ -1,0 +1,27 @@
+/** What every event says about the request it concerns. Never a token or a secret. */
+export interface TokenEventBase {
+  /** The credential, such as `ClientSecretCredential`. */
+  credential: string
+  /** The scopes asked for. */
+  scopes: readonly string[]
+  /** The tenant used. */
+  tenantId: string
+  /** When the event happened, ms since the epoch. */
+  at: number
+}
+
+/** Typed lifecycle events; pass `onEvent` to a credential to receive them. */
+export type TokenEvent =
+  /** A caller had no valid token and one was obtained. */
+  | (TokenEventBase & { type: 'acquired'; durationMs: number; attempts: number; expiresOnTimestamp: number; refreshAtTimestamp: number })
+  /** A background refresh replaced a still-valid token. */
+  | (TokenEventBase & { type: 'refreshed'; durationMs: number; expiresOnTimestamp: number; refreshAtTimestamp: number })
+  /** A background refresh failed; the old token keeps being served until `nextAttemptAt` or expiry. */
+  | (TokenEventBase & { type: 'refresh-failed'; code: string; status?: number; aadstsCode?: string; nextAttemptAt: number; validUntil: number })
+  /** A transient failure; another attempt follows after `delayMs`. */
+  | (TokenEventBase & { type: 'retry-scheduled'; attempt: number; delayMs: number; code: string; status?: number })
+  /** The endpoint answered 429; no request is sent before `until`. */
+  | (TokenEventBase & { type: 'throttled'; retryAfterMs: number; until: number })
+
+/** Receives events. Exceptions it throws are ignored. */
+export type TokenEventListener = (event: TokenEvent) => void
