@@ -3,19 +3,20 @@ import { expect, it } from 'vitest'
 import { formatTable, redactToken, runFlow } from './demo-flow'
 import { clientSecretFlows } from './flows/client-secret'
 
-it('runs the client-secret rows: one request for the first token, none for the cached one', async () => {
+it('runs the client-secret rows: one request for the first token, none for the cache hit, two around a background refresh', async () => {
   const emulator = await startEntraEmulator()
   try {
     const rows = []
     for (const flow of clientSecretFlows()) rows.push(await runFlow(flow, emulator))
     expect(rows.map((row) => [row.flow, row.audience, row.requests])).toEqual([
       ['client secret (first token)', 'https://management.azure.com', 1],
-      ['client secret (cached)', 'https://management.azure.com', 0],
+      ['client secret (cache hit)', 'https://management.azure.com', 0],
+      ['client secret (background refresh)', 'https://management.azure.com', 2],
     ])
     const table = formatTable(rows)
     expect(table).toContain('[redacted,')
-    const issued = emulator.requests.length
-    expect(issued).toBe(1)
+    expect(rows.every((row) => !row.token.startsWith('FAILED'))).toBe(true)
+    expect(emulator.requests).toHaveLength(3)
   } finally {
     await emulator.close()
   }

@@ -100,7 +100,8 @@ describe('requestEntraToken', () => {
   })
 
   it('turns a reset connection into AZCRED_NETWORK_ERROR', async () => {
-    emulator.injectFault({ kind: 'reset' })
+    // undici may replay a request once when a reused keep-alive socket is reset: reset them all.
+    emulator.injectFault({ kind: 'reset' }, { count: 3 })
     const error = await failureOf(requestToken())
     expect(error.code).toBe('AZCRED_NETWORK_ERROR')
     expect(error.message).toContain('Entra ID token endpoint')

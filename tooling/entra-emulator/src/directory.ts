@@ -10,6 +10,8 @@ export interface EmulatedApp {
   readonly secrets: Set<string>
   /** App roles granted to the app, per resource (`aud`); `*` matches any resource. */
   readonly roles: Map<string, string[]>
+  /** `refresh_in` for this app's tokens, overriding the emulator's. */
+  readonly refreshInSeconds: number | undefined
 }
 
 /** What {@link Directory.registerApp} accepts; everything has a default. */
@@ -20,6 +22,8 @@ export interface RegisterAppOptions {
   displayName?: string
   /** App roles put in `roles` for every resource. Default none. */
   roles?: string[]
+  /** Send `refresh_in` with this many seconds on this app's tokens. Default: the emulator's setting. */
+  refreshInSeconds?: number
 }
 
 /** What {@link Directory.registerApp} returns. */
@@ -64,6 +68,7 @@ export class Directory {
       displayName: options.displayName ?? `app-${clientId.slice(0, 8)}`,
       secrets: new Set([clientSecret]),
       roles: new Map([['*', options.roles ?? []]]),
+      refreshInSeconds: options.refreshInSeconds,
     }
     this.#apps.set(`${tenantId.toLowerCase()}|${clientId.toLowerCase()}`, app)
     return { tenantId, clientId, clientSecret, servicePrincipalId: app.servicePrincipalId }

@@ -207,10 +207,11 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
       }
       return app
     },
-    async issueAccessToken(claims) {
+    async issueAccessToken(claims, app) {
       const token = await signer.sign({ iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }, lifetime)
       const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }
-      if (options.refreshInSeconds !== undefined) body.refresh_in = options.refreshInSeconds
+      const refreshIn = app?.refreshInSeconds ?? options.refreshInSeconds
+      if (refreshIn !== undefined) body.refresh_in = refreshIn
       return { status: 200, body }
     },
   })

@@ -31,13 +31,16 @@ export async function clientCredentialsGrant(context: GrantContext): Promise<Tok
     )
   }
   const roles = client.roles.get(resource) ?? client.roles.get('*') ?? []
-  return context.issueAccessToken({
-    aud: resource,
-    azp: client.clientId,
-    appid: client.clientId,
-    oid: client.servicePrincipalId,
-    sub: client.servicePrincipalId,
-    idtyp: 'app',
-    ...(roles.length > 0 ? { roles } : {}),
-  })
+  return context.issueAccessToken(
+    {
+      aud: resource,
+      azp: client.clientId,
+      appid: client.clientId,
+      oid: client.servicePrincipalId,
+      sub: client.servicePrincipalId,
+      idtyp: 'app',
+      ...(roles.length > 0 ? { roles } : {}),
+    },
+    client,
+  )
 }

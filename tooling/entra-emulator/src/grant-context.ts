@@ -15,5 +15,5 @@ export interface GrantContext {
   /** Checks client_id plus client_secret (form or Basic) against the directory. */
   authenticateClient(): EmulatedApp | EntraErrorAnswer
   /** Signs an access token with the standard claims plus these, and builds the answer. */
-  issueAccessToken(claims: Record<string, unknown>): Promise<TokenAnswer>
+  issueAccessToken(claims: Record<string, unknown>, app?: EmulatedApp): Promise<TokenAnswer>
 }
