@@ -60,7 +60,19 @@ for (const entry of config.entries) {
   const forbidden = (entry.mustNotContain ?? []).filter((needle) => text.includes(needle))
   const over = gzip > entry.budgetGzipBytes
   if (over || forbidden.length > 0) failures += 1
-  rows.push([entry.name, kb(raw), kb(gzip), kb(entry.budgetGzipBytes), over ? 'OVER BUDGET' : forbidden.length > 0 ? `contains ${forbidden.join(', ')}` : 'ok'])
+  const target =
+    entry.targetGzipBytes === undefined
+      ? ''
+      : gzip > entry.targetGzipBytes
+        ? ` (target ${kb(entry.targetGzipBytes)} not yet met)`
+        : ` (target ${kb(entry.targetGzipBytes)} met)`
+  rows.push([
+    entry.name,
+    kb(raw),
+    kb(gzip),
+    kb(entry.budgetGzipBytes),
+    (over ? 'OVER BUDGET' : forbidden.length > 0 ? `contains ${forbidden.join(', ')}` : 'ok') + target,
+  ])
 }
 for (const peer of config.peers ?? []) {
   try {

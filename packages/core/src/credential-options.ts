@@ -10,8 +10,8 @@ export interface EntraCredentialOptions extends TokenLifecycleOptions {
    * `https://login.microsoftonline.com`.
    */
   authorityHost?: string
-  /** A cloud from `@azcred/clouds`; only its `authorityHost` is read. */
-  cloud?: { authorityHost: string }
+  /** A cloud from `@azcred/clouds`; its `authorityHost` (and, for federated flows, `tokenExchangeAudience`) are read. */
+  cloud?: { authorityHost: string; tokenExchangeAudience?: string }
   /** Tenants a call may switch to with `getToken(scopes, { tenantId })`; `*` allows any. Default none. */
   additionallyAllowedTenants?: string[]
   /** The `fetch` to use. Default `globalThis.fetch`. */

@@ -9,6 +9,8 @@ export interface FederatedTokenRequest {
   audience: string
   /** Ends the wait; a provider should pass it to any request it makes. */
   abortSignal?: AbortSignalLike
+  /** Entra refused the previous token as expired (AADSTS700024): do not return a cached one. */
+  forceRefresh?: boolean
 }
 
 /**

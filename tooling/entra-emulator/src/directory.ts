@@ -1,5 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 
+/** A federated identity credential: tokens from `issuer` about `subject` for one of `audiences`. */
+export interface FederatedCredential {
+  issuer: string
+  subject: string
+  /** Default `['api://AzureADTokenExchange']`. */
+  audiences: string[]
+}
+
 /** An app registration in the emulator. */
 export interface EmulatedApp {
   readonly tenantId: string
@@ -12,6 +20,8 @@ export interface EmulatedApp {
   readonly roles: Map<string, string[]>
   /** `refresh_in` for this app's tokens, overriding the emulator's. */
   readonly refreshInSeconds: number | undefined
+  /** Federated identity credentials. */
+  readonly federatedCredentials: FederatedCredential[]
 }
 
 /** What {@link Directory.registerApp} accepts; everything has a default. */
@@ -24,6 +34,8 @@ export interface RegisterAppOptions {
   roles?: string[]
   /** Send `refresh_in` with this many seconds on this app's tokens. Default: the emulator's setting. */
   refreshInSeconds?: number
+  /** Federated identity credentials (audiences default to `api://AzureADTokenExchange`). */
+  federatedCredentials?: { issuer: string; subject: string; audiences?: string[] }[]
 }
 
 /** What {@link Directory.registerApp} returns. */
@@ -69,6 +81,11 @@ export class Directory {
       secrets: new Set([clientSecret]),
       roles: new Map([['*', options.roles ?? []]]),
       refreshInSeconds: options.refreshInSeconds,
+      federatedCredentials: (options.federatedCredentials ?? []).map((record) => ({
+        issuer: record.issuer,
+        subject: record.subject,
+        audiences: record.audiences ?? ['api://AzureADTokenExchange'],
+      })),
     }
     this.#apps.set(`${tenantId.toLowerCase()}|${clientId.toLowerCase()}`, app)
     return { tenantId, clientId, clientSecret, servicePrincipalId: app.servicePrincipalId }

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import type { JSONWebKeySet } from 'jose'
 import { Agent, fetch as undiciFetch } from 'undici'
+import { authenticateClient } from './client-authentication'
 import { Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
@@ -56,6 +58,8 @@ export interface EntraEmulator {
   registerApp(options?: RegisterAppOptions): RegisteredApp
   /** Adds a tenant with optional domain names. */
   addTenant(tenantId: string, ...domains: string[]): void
+  /** Trusts an external issuer's keys for federated credentials (Entra would fetch its JWKS). */
+  trustIssuer(issuer: string, jwks: JSONWebKeySet): void
   /** Applies `fault` to the next `count` requests (default 1) whose path includes `pathIncludes`. */
   injectFault(fault: Fault, options?: { count?: number; pathIncludes?: string }): void
   /** Drops pending faults. */
@@ -106,6 +110,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   const signer = await createTokenSigner()
   const faults = new FaultQueue()
   const requests: RecordedRequest[] = []
+  const trustedIssuers = new Map<string, JSONWebKeySet>()
   let origin = ''
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -165,48 +170,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     tenantId,
     form,
     correlationId,
-    authenticateClient() {
-      let clientId = form.get('client_id')
-      let secret = form.get('client_secret')
-      const authorization = request.headers.authorization
-      if (authorization?.startsWith('Basic ')) {
-        const [basicId, basicSecret] = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':')
-        clientId = decodeURIComponent(basicId ?? '')
-        secret = decodeURIComponent(basicSecret ?? '')
-      }
-      if (clientId === null || clientId === '') {
-        return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.", correlationId)
-      }
-      const app = directory.findApp(tenantId, clientId)
-      if (app === undefined) {
-        return entraError(
-          400,
-          'unauthorized_client',
-          700016,
-          `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
-          correlationId,
-        )
-      }
-      if (secret === null || secret === '') {
-        return entraError(
-          401,
-          'invalid_client',
-          7000218,
-          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-          correlationId,
-        )
-      }
-      if (!app.secrets.has(secret)) {
-        return entraError(
-          401,
-          'invalid_client',
-          7000215,
-          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
-          correlationId,
-        )
-      }
-      return app
-    },
+    authenticateClient: () => authenticateClient({ directory, trustedIssuers, tenantId, form, headers: request.headers, correlationId }),
     async issueAccessToken(claims, app) {
       const token = await signer.sign({ iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }, lifetime)
       const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }
@@ -244,6 +208,9 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     requests,
     registerApp: (appOptions) => directory.registerApp(appOptions),
     addTenant: (tenantId, ...domains) => directory.addTenant(tenantId, ...domains),
+    trustIssuer: (issuer, jwks) => {
+      trustedIssuers.set(issuer, jwks)
+    },
     injectFault: (fault, faultOptions = {}) => faults.add(fault, faultOptions.count ?? 1, faultOptions.pathIncludes),
     clearFaults: () => faults.clear(),
     requestsTo: (pathIncludes) => requests.filter((recorded) => recorded.path.includes(pathIncludes)),

@@ -11,10 +11,10 @@ export function resourceOfDefaultScope(scope: string): string | undefined {
   return scopes[0].slice(0, -'/.default'.length)
 }
 
-/** `grant_type=client_credentials` with a client secret (form field or HTTP Basic). */
+/** `grant_type=client_credentials` with a client secret (form field or HTTP Basic) or a client assertion. */
 export async function clientCredentialsGrant(context: GrantContext): Promise<TokenAnswer | EntraErrorAnswer> {
   const { form, correlationId } = context
-  const client = context.authenticateClient()
+  const client = await context.authenticateClient()
   if ('status' in client) return client
   const scope = form.get('scope')
   if (scope === null || scope.trim() === '') {

@@ -12,8 +12,8 @@ export interface GrantContext {
   readonly tenantId: string
   readonly form: URLSearchParams
   readonly correlationId: string
-  /** Checks client_id plus client_secret (form or Basic) against the directory. */
-  authenticateClient(): EmulatedApp | EntraErrorAnswer
+  /** Checks client_id plus client_secret (form or Basic) or client_assertion against the directory. */
+  authenticateClient(): Promise<EmulatedApp | EntraErrorAnswer>
   /** Signs an access token with the standard claims plus these, and builds the answer. */
   issueAccessToken(claims: Record<string, unknown>, app?: EmulatedApp): Promise<TokenAnswer>
 }

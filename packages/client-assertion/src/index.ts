@@ -1,0 +1,2 @@
+export type { AssertionSource, ClientAssertionCredentialOptions } from './client-assertion-credential'
+export { ClientAssertionCredential } from './client-assertion-credential'

@@ -1,0 +1,19 @@
+import { expect, it } from 'vitest'
+import { describeJwtSubject, readJwtClaims } from './jwt-claims'
+
+const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+it('reads the payload of a JWT, including base64url characters and unicode', () => {
+  const claims = { iss: 'https://issuer.example.invalid', sub: 'repo:contoso/ünïcode:ref:refs/heads/main', aud: ['api://AzureADTokenExchange'], exp: 1 }
+  const token = `${encode({ alg: 'RS256' })}.${encode(claims)}.signature`
+  expect(readJwtClaims(token)).toEqual(claims)
+  expect(describeJwtSubject(token)).toBe(
+    'iss "https://issuer.example.invalid", sub "repo:contoso/ünïcode:ref:refs/heads/main", aud "api://AzureADTokenExchange"',
+  )
+})
+
+it('returns undefined for things that are not JWTs, and never echoes them', () => {
+  expect(readJwtClaims('planted-secret')).toBeUndefined()
+  expect(readJwtClaims('a.!!!.c')).toBeUndefined()
+  expect(describeJwtSubject('planted-secret')).not.toContain('planted')
+})

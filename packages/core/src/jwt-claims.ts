@@ -1,0 +1,25 @@
+/**
+ * Reads a JWT's payload without verifying it: for expiry-based caching and for explaining which
+ * issuer, subject and audience a federated token presented. Returns undefined for anything that is
+ * not a JWT. Never log the token itself.
+ */
+export function readJwtClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split('.')[1]
+  if (payload === undefined) return undefined
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/')
+    const bytes = Uint8Array.from(atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '=')), (character) => character.charCodeAt(0))
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `iss`, `sub` and `aud` of a JWT as one line, such as `iss "…", sub "…", aud "…"`; safe to show. */
+export function describeJwtSubject(token: string): string {
+  const claims = readJwtClaims(token)
+  if (claims === undefined) return 'a value that is not a JWT'
+  const audience = Array.isArray(claims.aud) ? claims.aud.join(',') : claims.aud
+  return `iss "${String(claims.iss)}", sub "${String(claims.sub)}", aud "${String(audience)}"`
+}
