@@ -55,7 +55,7 @@ let failures = 0
 const measured = new Map()
 for (const entry of config.entries) {
   const folder = join(root, entry.package)
-  const { text, raw, gzip } = await measure(readmeExample(folder), folder)
+  const { text, raw, gzip } = await measure(readmeExample(folder), folder, entry.platform)
   measured.set(entry.name, gzip)
   const forbidden = (entry.mustNotContain ?? []).filter((needle) => text.includes(needle))
   const over = gzip > entry.budgetGzipBytes

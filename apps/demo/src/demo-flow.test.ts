@@ -2,6 +2,7 @@ import { startEntraEmulator } from '@azcred/entra-emulator'
 import { expect, it } from 'vitest'
 import { formatTable, redactToken, runFlow } from './demo-flow'
 import { clientSecretFlows } from './flows/client-secret'
+import { federatedFlows } from './flows/federated'
 
 it('runs the client-secret rows: one request for the first token, none for the cache hit, two around a background refresh', async () => {
   const emulator = await startEntraEmulator()
@@ -26,4 +27,19 @@ it('redacts all but the first eight characters', () => {
   const token = 'eyJhbGciOiJSUzI1NiJ9.payload-that-must-stay-hidden.signature'
   expect(redactToken(token)).toBe(`eyJhbGci… [redacted, ${token.length} chars]`)
   expect(redactToken(token)).not.toContain('payload')
+})
+
+it('runs the federated rows: custom provider, AKS token file and GitHub Actions, one token request each', async () => {
+  const emulator = await startEntraEmulator()
+  try {
+    const rows = []
+    for (const flow of federatedFlows()) rows.push(await runFlow(flow, emulator))
+    expect(rows.map((row) => [row.flow, row.audience, row.requests])).toEqual([
+      ['client assertion (custom provider)', 'https://storage.azure.com', 1],
+      ['workload identity (AKS token file)', 'https://vault.azure.net', 1],
+      ['GitHub Actions OIDC federation', 'https://management.azure.com', 1],
+    ])
+  } finally {
+    await emulator.close()
+  }
 })

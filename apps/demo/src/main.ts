@@ -2,12 +2,13 @@
 import { startEntraEmulator } from '@azcred/entra-emulator'
 import { type DemoRow, formatTable, runFlow } from './demo-flow'
 import { clientSecretFlows } from './flows/client-secret'
+import { federatedFlows } from './flows/federated'
 
 const emulator = await startEntraEmulator()
 console.log(`Entra ID emulator listening on ${emulator.url} (loopback only)\n`)
 const rows: DemoRow[] = []
 try {
-  for (const flow of [...clientSecretFlows()]) rows.push(await runFlow(flow, emulator))
+  for (const flow of [...clientSecretFlows(), ...federatedFlows()]) rows.push(await runFlow(flow, emulator))
 } finally {
   await emulator.close()
 }
