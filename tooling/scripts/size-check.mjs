@@ -31,7 +31,7 @@ export function readmeExample(packageFolder) {
   return match[1]
 }
 
-async function measure(code, resolveDir, platform = 'neutral') {
+async function measure(code, resolveDir, platform = 'neutral', external = []) {
   const result = await build({
     stdin: { contents: code, resolveDir, loader: 'ts', sourcefile: 'example.ts' },
     bundle: true,
@@ -42,6 +42,7 @@ async function measure(code, resolveDir, platform = 'neutral') {
     target: 'es2022',
     mainFields: ['module', 'main'],
     conditions: platform === 'node' ? ['node', 'import'] : ['import'],
+    external,
     plugins: [workspacePlugin],
     logLevel: 'silent',
   })
@@ -55,7 +56,7 @@ let failures = 0
 const measured = new Map()
 for (const entry of config.entries) {
   const folder = join(root, entry.package)
-  const { text, raw, gzip } = await measure(readmeExample(folder), folder, entry.platform)
+  const { text, raw, gzip } = await measure(entry.code ?? readmeExample(folder), folder, entry.platform, entry.external)
   measured.set(entry.name, gzip)
   const forbidden = (entry.mustNotContain ?? []).filter((needle) => text.includes(needle))
   const over = gzip > entry.budgetGzipBytes

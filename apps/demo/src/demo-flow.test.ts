@@ -29,7 +29,7 @@ it('redacts all but the first eight characters', () => {
   expect(redactToken(token)).not.toContain('payload')
 })
 
-it('runs the federated rows: custom provider, AKS token file and GitHub Actions, one token request each', async () => {
+it('runs the federated rows: custom provider, AKS token file, GitHub Actions and AWS Cognito, one token request each', async () => {
   const emulator = await startEntraEmulator()
   try {
     const rows = []
@@ -38,6 +38,7 @@ it('runs the federated rows: custom provider, AKS token file and GitHub Actions,
       ['client assertion (custom provider)', 'https://storage.azure.com', 1],
       ['workload identity (AKS token file)', 'https://vault.azure.net', 1],
       ['GitHub Actions OIDC federation', 'https://management.azure.com', 1],
+      ['AWS Cognito federation (AWS SDK)', 'https://storage.azure.com', 1],
     ])
   } finally {
     await emulator.close()

@@ -1,3 +1,5 @@
+export type { CognitoIdentityEmulator, EmulatedIdentityPool } from './cognito-identity'
+export { COGNITO_ISSUER, startCognitoIdentity } from './cognito-identity'
 export type { FederatedCredential, RegisterAppOptions, RegisteredApp } from './directory'
 export type { EntraEmulator, EntraEmulatorOptions, RecordedRequest } from './emulator-server'
 export { startEntraEmulator } from './emulator-server'

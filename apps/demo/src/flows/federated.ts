@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClientAssertionCredential } from '@azcred/client-assertion'
-import type { FederatedTokenProvider } from '@azcred/core'
-import { createOidcIssuer, startGitHubActionsOidc } from '@azcred/entra-emulator'
+import { type FederatedTokenProvider, readJwtClaims } from '@azcred/core'
+import { createOidcIssuer, startCognitoIdentity, startGitHubActionsOidc } from '@azcred/entra-emulator'
+import { createCognitoTokenProvider } from '@azcred/federation-aws-cognito'
 import { createGitHubTokenProvider } from '@azcred/federation-github'
 import { WorkloadIdentityCredential } from '@azcred/workload-identity'
 import type { DemoFlow } from '../demo-flow'
 
-/** Federated flows: a custom provider, an AKS projected token file, and GitHub Actions OIDC. */
+/** Federated flows: a custom provider, an AKS projected token file, GitHub Actions OIDC, AWS Cognito. */
 export function federatedFlows(): DemoFlow[] {
   return [
     {
@@ -67,6 +68,32 @@ export function federatedFlows(): DemoFlow[] {
           return await credential.getToken('https://management.azure.com/.default')
         } finally {
           await github.close()
+        }
+      },
+    },
+    {
+      name: 'AWS Cognito federation (AWS SDK)',
+      scope: 'https://storage.azure.com/.default',
+      async run(emulator) {
+        const cognito = await startCognitoIdentity()
+        try {
+          const identityPoolId = 'us-east-1:0d0d0d0d-1111-2222-3333-444444444444'
+          cognito.addPool({ identityPoolId })
+          emulator.trustIssuer(cognito.issuer.issuer, cognito.issuer.jwks)
+          // Static test credentials: the SDK never walks its default chain (no EC2 IMDS probe).
+          const provider = createCognitoTokenProvider({
+            identityPoolId,
+            clientConfig: { endpoint: cognito.endpoint, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } },
+          })
+          const subject = String(readJwtClaims(await provider.getFederatedToken({ audience: identityPoolId }))?.sub)
+          const app = emulator.registerApp({ federatedCredentials: [{ issuer: cognito.issuer.issuer, subject, audiences: [identityPoolId] }] })
+          const credential = new ClientAssertionCredential(app.tenantId, app.clientId, provider, {
+            authorityHost: emulator.authorityHost,
+            fetch: emulator.fetch,
+          })
+          return await credential.getToken('https://storage.azure.com/.default')
+        } finally {
+          await cognito.close()
         }
       },
     },
