@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { defineConfig } from 'tsup'
 
 /**
- * @param {{ entry: Record<string, string> | string[], platform?: 'neutral' | 'node', formats?: ('esm' | 'cjs')[], dts?: boolean }} options
+ * @param {{ entry: Record<string, string> | string[], platform?: 'neutral' | 'node', formats?: ('esm' | 'cjs')[], dts?: boolean, tsconfig?: string }} options
  */
 export function azcredPreset(options) {
   const packageJson = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8'))
@@ -20,6 +20,7 @@ export function azcredPreset(options) {
     target: 'es2022',
     platform: options.platform ?? 'neutral',
     outDir: 'dist',
+    tsconfig: options.tsconfig,
     define: { __AZCRED_VERSION__: JSON.stringify(packageJson.version) },
   })
 }

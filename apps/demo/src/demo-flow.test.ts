@@ -1,6 +1,7 @@
 import { startEntraEmulator } from '@azcred/entra-emulator'
 import { expect, it } from 'vitest'
 import { formatTable, redactToken, runFlow } from './demo-flow'
+import { clientCertificateFlows } from './flows/client-certificate'
 import { clientSecretFlows } from './flows/client-secret'
 import { federatedFlows } from './flows/federated'
 
@@ -40,6 +41,16 @@ it('runs the federated rows: custom provider, AKS token file, GitHub Actions and
       ['GitHub Actions OIDC federation', 'https://management.azure.com', 1],
       ['AWS Cognito federation (AWS SDK)', 'https://storage.azure.com', 1],
     ])
+  } finally {
+    await emulator.close()
+  }
+})
+
+it('runs the certificate row with the demo certificate', async () => {
+  const emulator = await startEntraEmulator()
+  try {
+    const [row] = await Promise.all(clientCertificateFlows().map((flow) => runFlow(flow, emulator)))
+    expect([row?.flow, row?.audience, row?.requests]).toEqual(['client certificate (PS256 assertion)', 'https://vault.azure.net', 1])
   } finally {
     await emulator.close()
   }

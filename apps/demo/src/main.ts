@@ -1,6 +1,7 @@
 // `pnpm demo`: starts the Entra ID emulator on loopback, runs every flow against it, prints a table.
 import { startEntraEmulator } from '@azcred/entra-emulator'
 import { type DemoRow, formatTable, runFlow } from './demo-flow'
+import { clientCertificateFlows } from './flows/client-certificate'
 import { clientSecretFlows } from './flows/client-secret'
 import { federatedFlows } from './flows/federated'
 
@@ -8,7 +9,7 @@ const emulator = await startEntraEmulator()
 console.log(`Entra ID emulator listening on ${emulator.url} (loopback only)\n`)
 const rows: DemoRow[] = []
 try {
-  for (const flow of [...clientSecretFlows(), ...federatedFlows()]) rows.push(await runFlow(flow, emulator))
+  for (const flow of [...clientSecretFlows(), ...clientCertificateFlows(), ...federatedFlows()]) rows.push(await runFlow(flow, emulator))
 } finally {
   await emulator.close()
 }

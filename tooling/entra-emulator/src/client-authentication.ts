@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importX509, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
 import type { Directory, EmulatedApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 
@@ -14,6 +14,8 @@ export interface ClientAuthenticationContext {
   form: URLSearchParams
   headers: IncomingHttpHeaders
   correlationId: string
+  /** The token endpoint URLs a certificate assertion's `aud` may name. */
+  tokenEndpoints: string[]
 }
 
 /**
@@ -85,6 +87,7 @@ async function authenticateAssertion(context: ClientAuthenticationContext, app: 
   } catch {
     return entraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.', correlationId)
   }
+  if (claims.iss === app.clientId && claims.sub === app.clientId) return authenticateCertificateAssertion(context, app, assertion)
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud ?? '']
   const presented = `Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${audiences.join(',')}'.`
   const now = Math.floor(Date.now() / 1000)
@@ -134,9 +137,51 @@ async function authenticateAssertion(context: ClientAuthenticationContext, app: 
     )
   }
   try {
-    await jwtVerify(assertion, createLocalJWKSet(jwks), { issuer: String(claims.iss) })
+    await jwtVerify(assertion, createLocalJWKSet(jwks), { issuer: String(claims.iss), clockTolerance: 300 })
   } catch {
     return entraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.', correlationId)
+  }
+  return app
+}
+
+// A client assertion the app signed itself: the header names an uploaded certificate by thumbprint,
+// the signature must verify with it, and aud must be this tenant's token endpoint.
+async function authenticateCertificateAssertion(
+  context: ClientAuthenticationContext,
+  app: EmulatedApp,
+  assertion: string,
+): Promise<EmulatedApp | EntraErrorAnswer> {
+  const { correlationId } = context
+  const header = decodeProtectedHeader(assertion)
+  const thumbprint = (header['x5t#S256'] as string | undefined) ?? header.x5t
+  const certificate = app.certificates.find((entry) => entry.x5tS256 === header['x5t#S256'] || entry.x5t === header.x5t)
+  if (certificate === undefined) {
+    return entraError(
+      401,
+      'invalid_client',
+      700027,
+      `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}']`,
+      correlationId,
+    )
+  }
+  const now = Math.floor(Date.now() / 1000)
+  const claims = decodeJwt(assertion)
+  if (typeof claims.exp !== 'number' || claims.exp <= now) {
+    return entraError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.', correlationId)
+  }
+  try {
+    await jwtVerify(assertion, await importX509(certificate.pem, String(header.alg)), {
+      issuer: app.clientId,
+      subject: app.clientId,
+      audience: context.tokenEndpoints,
+      clockTolerance: 300, // Entra tolerates five minutes of clock skew
+    })
+  } catch (error) {
+    const reason =
+      (error as { code?: string }).code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+        ? `A claim is not valid: ${(error as Error).message}.`
+        : 'The signature is not valid.'
+    return entraError(401, 'invalid_client', 700027, `Client assertion failed signature validation. [Reason - ${reason}]`, correlationId)
   }
   return app
 }

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto'
 
 /** A federated identity credential: tokens from `issuer` about `subject` for one of `audiences`. */
 export interface FederatedCredential {
@@ -22,6 +22,8 @@ export interface EmulatedApp {
   readonly refreshInSeconds: number | undefined
   /** Federated identity credentials. */
   readonly federatedCredentials: FederatedCredential[]
+  /** Uploaded certificates, by their SHA-256 and SHA-1 thumbprints (base64url). */
+  readonly certificates: { pem: string; x5tS256: string; x5t: string }[]
 }
 
 /** What {@link Directory.registerApp} accepts; everything has a default. */
@@ -36,6 +38,8 @@ export interface RegisterAppOptions {
   refreshInSeconds?: number
   /** Federated identity credentials (audiences default to `api://AzureADTokenExchange`). */
   federatedCredentials?: { issuer: string; subject: string; audiences?: string[] }[]
+  /** Certificates (PEM) uploaded to the app, for certificate client assertions. */
+  certificates?: string[]
 }
 
 /** What {@link Directory.registerApp} returns. */
@@ -86,6 +90,10 @@ export class Directory {
         subject: record.subject,
         audiences: record.audiences ?? ['api://AzureADTokenExchange'],
       })),
+      certificates: (options.certificates ?? []).map((pem) => {
+        const der = new X509Certificate(pem).raw
+        return { pem, x5tS256: createHash('sha256').update(der).digest('base64url'), x5t: createHash('sha1').update(der).digest('base64url') }
+      }),
     }
     this.#apps.set(`${tenantId.toLowerCase()}|${clientId.toLowerCase()}`, app)
     return { tenantId, clientId, clientSecret, servicePrincipalId: app.servicePrincipalId }

@@ -170,7 +170,19 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     tenantId,
     form,
     correlationId,
-    authenticateClient: () => authenticateClient({ directory, trustedIssuers, tenantId, form, headers: request.headers, correlationId }),
+    authenticateClient: () =>
+      authenticateClient({
+        directory,
+        trustedIssuers,
+        tenantId,
+        form,
+        headers: request.headers,
+        correlationId,
+        tokenEndpoints: [
+          `${origin}/${tenantId}/oauth2/v2.0/token`,
+          `${origin}/${new URL(request.url ?? '/', origin).pathname.split('/')[1]}/oauth2/v2.0/token`,
+        ],
+      }),
     async issueAccessToken(claims, app) {
       const token = await signer.sign({ iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }, lifetime)
       const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }

@@ -1,0 +1,144 @@
+import {
+  type AccessToken,
+  AzcredError,
+  assertNonEmpty,
+  assertTenantId,
+  type EntraCredentialOptions,
+  type GetTokenOptions,
+  requestEntraToken,
+  resolveAuthorityHost,
+  type TokenCredential,
+  TokenLifecycle,
+  tokenEndpoint,
+} from '@azcred/core'
+import { SignJWT } from 'jose/jwt/sign'
+import { type LoadedCertificate, loadCertificatePem } from './certificate-pem'
+
+/** A certificate given as PEM text (private key plus certificate chain). */
+export interface ClientCertificatePemConfiguration {
+  certificate: string
+}
+
+/** Options of {@link ClientCertificateCredential}. */
+export interface ClientCertificateCredentialOptions extends EntraCredentialOptions {
+  /** Send the chain as `x5c` (for subject-name/issuer authentication). Default false. */
+  sendCertificateChain?: boolean
+  /** Signature for RSA keys: `PS256` (default, current guidance) or `RS256`. P-256 keys use ES256. */
+  algorithm?: 'PS256' | 'RS256'
+  /** Lifetime of each signed assertion, in seconds. Default 600. */
+  assertionLifetimeSeconds?: number
+}
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const CERTIFICATE_HINTS: Record<number, string> = {
+  700027: 'the assertion is not signed by a certificate registered on the app: upload this certificate (or check the thumbprint)',
+  700024: 'the assertion is outside its valid time range: check the machine clock',
+  50027: 'the assertion is not a valid JWT',
+}
+
+const base64url = (bytes: ArrayBuffer | Uint8Array): string => {
+  let binary = ''
+  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+const base64 = (bytes: Uint8Array): string => {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+function importParameters(certificate: LoadedCertificate, algorithm: 'PS256' | 'RS256'): { alg: string; params: RsaHashedImportParams | EcKeyImportParams } {
+  if (certificate.family === 'EC-P256') return { alg: 'ES256', params: { name: 'ECDSA', namedCurve: 'P-256' } }
+  return { alg: algorithm, params: { name: algorithm === 'PS256' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } }
+}
+
+/**
+ * App-only tokens from a certificate: a client assertion JWT signed with the private key (PS256 by
+ * default, RS256 on request, ES256 for P-256 keys) carrying `x5t#S256` and legacy `x5t`, and `x5c`
+ * with `sendCertificateChain`. An assertion is reused until less than half its lifetime is left.
+ * Same name and constructor as `@azure/identity`'s; certificate files and encrypted keys need the
+ * `@azcred/client-certificate/node` entry.
+ *
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a malformed PEM, a missing or
+ * encrypted key, a key that does not match the certificate, or an expired certificate.
+ * @example const credential = new ClientCertificateCredential(tenantId, clientId, { certificate: pemText })
+ */
+export class ClientCertificateCredential implements TokenCredential {
+  readonly #lifecycle: TokenLifecycle
+
+  constructor(tenantId: string, clientId: string, certificate: ClientCertificatePemConfiguration | string, options: ClientCertificateCredentialOptions = {}) {
+    assertTenantId(tenantId)
+    assertNonEmpty(clientId, 'clientId', 'pass the application (client) id of the app registration')
+    if (typeof certificate === 'string' && !certificate.includes('-----BEGIN')) {
+      throw new AzcredError(
+        'AZCRED_CONFIG_INVALID',
+        'certificate paths need the Node entry: import { ClientCertificateCredential } from "@azcred/client-certificate/node"',
+      )
+    }
+    const loaded = loadCertificatePem(typeof certificate === 'string' ? certificate : certificate.certificate)
+    const authorityHost = resolveAuthorityHost(options)
+    const { alg, params } = importParameters(loaded, options.algorithm ?? 'PS256')
+    const lifetimeSeconds = options.assertionLifetimeSeconds ?? 600
+    const { fetch, timeoutMs } = options
+    // The key and its derived values live only in this closure.
+    let signing: Promise<{ key: CryptoKey; header: Record<string, unknown> }> | undefined
+    const assertions = new Map<string, { jwt: string; reuseUntil: number }>()
+    const prepare = async () => {
+      const digest = (name: string) => crypto.subtle.digest(name, loaded.chain[0] as Uint8Array<ArrayBuffer>)
+      const header: Record<string, unknown> = { alg, typ: 'JWT', 'x5t#S256': base64url(await digest('SHA-256')), x5t: base64url(await digest('SHA-1')) }
+      if (options.sendCertificateChain === true) header.x5c = loaded.chain.map(base64)
+      const key = await crypto.subtle.importKey('pkcs8', loaded.privateKey as Uint8Array<ArrayBuffer>, params, false, ['sign'])
+      return { key, header }
+    }
+    const assertionFor = async (tenant: string): Promise<string> => {
+      const now = Date.now()
+      const reusable = assertions.get(tenant)
+      if (reusable !== undefined && reusable.reuseUntil > now) return reusable.jwt
+      signing ??= prepare()
+      const { key, header } = await signing
+      const issuedAt = Math.floor(now / 1000)
+      const jwt = await new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader(header as { alg: string })
+        .setAudience(tokenEndpoint(authorityHost, tenant))
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setIssuedAt(issuedAt)
+        .setNotBefore(issuedAt)
+        .setExpirationTime(issuedAt + lifetimeSeconds)
+        .sign(key)
+      assertions.set(tenant, { jwt, reuseUntil: now + (lifetimeSeconds * 1000) / 2 })
+      return jwt
+    }
+    this.#lifecycle = new TokenLifecycle({
+      ...options,
+      credentialName: 'ClientCertificateCredential',
+      tenantId,
+      fetchToken: async (request) => {
+        const form: Record<string, string> = {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await assertionFor(request.tenantId),
+          scope: request.scopes.join(' '),
+        }
+        if (request.claims !== undefined) form.claims = request.claims
+        return requestEntraToken({
+          authorityHost,
+          tenantId: request.tenantId,
+          form,
+          fetch,
+          timeoutMs: request.timeoutMs ?? timeoutMs,
+          hints: CERTIFICATE_HINTS,
+        })
+      },
+    })
+  }
+
+  /**
+   * A token for the scopes, from core's lifecycle engine.
+   * @throws AzcredError AZCRED_TOKEN_REQUEST_FAILED and the transport codes.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    return this.#lifecycle.getToken(scopes, options)
+  }
+}

@@ -1,0 +1,2 @@
+export type { ClientCertificateCredentialOptions, ClientCertificatePemConfiguration } from './client-certificate-credential'
+export { ClientCertificateCredential } from './client-certificate-credential'
