@@ -8,7 +8,8 @@ import {
   type EntraCredentialOptions,
   type FederatedTokenProvider,
   type GetTokenOptions,
-  requestEntraToken,
+  JWT_BEARER_ASSERTION_TYPE,
+  requestClientCredentialsToken,
   resolveAuthorityHost,
   type TokenCredential,
   TokenLifecycle,
@@ -27,7 +28,6 @@ export interface ClientAssertionCredentialOptions extends EntraCredentialOptions
   audience?: string
 }
 
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const EXPIRED_ASSERTION = 700024
 const SUBJECT_MISMATCH = new Set([70021, 700211, 700212, 700213])
 
@@ -71,21 +71,14 @@ export class ClientAssertionCredential implements TokenCredential {
       fetchToken: async (request) => {
         const exchange = async (forceRefresh: boolean): Promise<AccessToken> => {
           const assertion = await getAssertion(forceRefresh)
-          const form: Record<string, string> = {
-            grant_type: 'client_credentials',
-            client_id: clientId,
-            client_assertion_type: JWT_BEARER,
-            client_assertion: assertion,
-            scope: request.scopes.join(' '),
-          }
-          if (request.claims !== undefined) form.claims = request.claims
           try {
-            return await requestEntraToken({
+            return await requestClientCredentialsToken({
               authorityHost,
-              tenantId: request.tenantId,
-              form,
+              clientId,
+              request,
+              clientAuthentication: { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion },
               fetch,
-              timeoutMs: request.timeoutMs ?? timeoutMs,
+              timeoutMs,
               hints: ASSERTION_HINTS,
             })
           } catch (error) {

@@ -5,7 +5,8 @@ import {
   assertTenantId,
   type EntraCredentialOptions,
   type GetTokenOptions,
-  requestEntraToken,
+  JWT_BEARER_ASSERTION_TYPE,
+  requestClientCredentialsToken,
   resolveAuthorityHost,
   type TokenCredential,
   TokenLifecycle,
@@ -29,7 +30,6 @@ export interface ClientCertificateCredentialOptions extends EntraCredentialOptio
   assertionLifetimeSeconds?: number
 }
 
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const CERTIFICATE_HINTS: Record<number, string> = {
   700027: 'the assertion is not signed by a certificate registered on the app: upload this certificate (or check the thumbprint)',
   700024: 'the assertion is outside its valid time range: check the machine clock',
@@ -113,24 +113,16 @@ export class ClientCertificateCredential implements TokenCredential {
       ...options,
       credentialName: 'ClientCertificateCredential',
       tenantId,
-      fetchToken: async (request) => {
-        const form: Record<string, string> = {
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_assertion_type: JWT_BEARER,
-          client_assertion: await assertionFor(request.tenantId),
-          scope: request.scopes.join(' '),
-        }
-        if (request.claims !== undefined) form.claims = request.claims
-        return requestEntraToken({
+      fetchToken: async (request) =>
+        requestClientCredentialsToken({
           authorityHost,
-          tenantId: request.tenantId,
-          form,
+          clientId,
+          request,
+          clientAuthentication: { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: await assertionFor(request.tenantId) },
           fetch,
-          timeoutMs: request.timeoutMs ?? timeoutMs,
+          timeoutMs,
           hints: CERTIFICATE_HINTS,
-        })
-      },
+        }),
     })
   }
 

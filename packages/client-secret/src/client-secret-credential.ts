@@ -4,7 +4,7 @@ import {
   assertTenantId,
   type EntraCredentialOptions,
   type GetTokenOptions,
-  requestEntraToken,
+  requestClientCredentialsToken,
   resolveAuthorityHost,
   type TokenCredential,
   TokenLifecycle,
@@ -42,22 +42,21 @@ export class ClientSecretCredential implements TokenCredential {
     assertNonEmpty(clientId, 'clientId', 'pass the application (client) id of the app registration')
     assertNonEmpty(clientSecret, 'clientSecret', 'pass the secret Value from the app registration (Certificates & secrets)')
     const authorityHost = resolveAuthorityHost(options)
-    const { fetch, timeoutMs } = options
     this.#lifecycle = new TokenLifecycle({
       ...options,
       credentialName: 'ClientSecretCredential',
       tenantId,
       // The secret lives only in this closure.
-      fetchToken: (request) => {
-        const form: Record<string, string> = {
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: clientSecret,
-          scope: request.scopes.join(' '),
-        }
-        if (request.claims !== undefined) form.claims = request.claims
-        return requestEntraToken({ authorityHost, tenantId: request.tenantId, form, fetch, timeoutMs: request.timeoutMs ?? timeoutMs, hints: SECRET_HINTS })
-      },
+      fetchToken: (request) =>
+        requestClientCredentialsToken({
+          authorityHost,
+          clientId,
+          request,
+          clientAuthentication: { client_secret: clientSecret },
+          fetch: options.fetch,
+          timeoutMs: options.timeoutMs,
+          hints: SECRET_HINTS,
+        }),
     })
   }
 

@@ -1,6 +1,7 @@
 import { AzcredError } from './azcred-error'
 import { type HttpOptions, sendJsonRequest } from './http'
 import type { AccessToken } from './token-credential'
+import type { TokenRequest } from './token-lifecycle'
 
 declare const __AZCRED_VERSION__: string
 
@@ -70,4 +71,43 @@ export async function requestEntraToken(request: EntraTokenRequest): Promise<Acc
     request,
   )
   return toAccessToken(response.body, endpointName, startedAt)
+}
+
+/** `client_assertion_type` for a JWT client assertion (certificate or federated). */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+/** One client-credentials token request, as every confidential app-only flow sends it. */
+export interface ClientCredentialsTokenRequest extends HttpOptions {
+  authorityHost: string
+  clientId: string
+  /** What the engine asked for (tenant, scopes, claims, timeout). */
+  request: TokenRequest
+  /** How the client proves itself: `{ client_secret }` or `{ client_assertion_type, client_assertion }`. */
+  clientAuthentication: Record<string, string>
+  /** Fix hints for the Entra error codes this flow meets. */
+  hints?: Record<number, string>
+}
+
+/**
+ * Sends `grant_type=client_credentials` for the engine's request with the flow's client
+ * authentication, and returns the token.
+ * @throws AzcredError any code of `requestEntraToken`.
+ */
+export function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
+  const { request } = input
+  const form: Record<string, string> = {
+    grant_type: 'client_credentials',
+    client_id: input.clientId,
+    ...input.clientAuthentication,
+    scope: request.scopes.join(' '),
+  }
+  if (request.claims !== undefined) form.claims = request.claims
+  return requestEntraToken({
+    authorityHost: input.authorityHost,
+    tenantId: request.tenantId,
+    form,
+    fetch: input.fetch,
+    timeoutMs: request.timeoutMs ?? input.timeoutMs,
+    hints: input.hints,
+  })
 }

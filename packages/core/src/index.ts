@@ -2,8 +2,15 @@ export type { AzcredErrorCode, TokenRequestErrorDetails } from './azcred-error'
 export { AzcredError, TokenRequestError } from './azcred-error'
 export type { EntraCredentialOptions } from './credential-options'
 export { resolveAuthorityHost } from './credential-options'
-export type { EntraTokenRequest } from './entra-token'
-export { requestEntraToken, toAccessToken, tokenEndpoint, USER_AGENT } from './entra-token'
+export type { ClientCredentialsTokenRequest, EntraTokenRequest } from './entra-token'
+export {
+  JWT_BEARER_ASSERTION_TYPE,
+  requestClientCredentialsToken,
+  requestEntraToken,
+  toAccessToken,
+  tokenEndpoint,
+  USER_AGENT,
+} from './entra-token'
 export {
   ENV_ADDITIONALLY_ALLOWED_TENANTS,
   ENV_AUTHORITY_HOST,
