@@ -135,7 +135,7 @@ describe('failures', () => {
   it('refuses an http: authority host, and accepts it on loopback only when allowed', async () => {
     const app = emulator.registerApp()
     expect(() => new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, { authorityHost: 'http://login.example.invalid' })).toThrow(
-      /authorityHost must use https:/,
+      /authorityHost must be an https: URL/,
     )
     expect(() => new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, { authorityHost: 'http://127.0.0.1:1' })).toThrow(
       /allowInsecureConnection/,

@@ -68,26 +68,21 @@ export interface TokenRequestErrorDetails {
 
 /** `AZCRED_TOKEN_REQUEST_FAILED`: the endpoint refused or failed the token request. */
 export class TokenRequestError extends AzcredError {
-  readonly status: number
-  readonly error: string | undefined
-  readonly errorCodes: number[]
+  declare readonly status: number
+  declare readonly error: string | undefined
+  declare readonly errorCodes: number[]
   /** The first Entra code as `AADSTSnnnn`, or undefined. */
   readonly aadstsCode: string | undefined
-  readonly traceId: string | undefined
-  readonly correlationId: string | undefined
-  readonly retryAfterMs: number | undefined
-  readonly claims: string | undefined
+  declare readonly traceId: string | undefined
+  declare readonly correlationId: string | undefined
+  declare readonly retryAfterMs: number | undefined
+  declare readonly claims: string | undefined
 
   constructor(message: string, details: TokenRequestErrorDetails) {
     super('AZCRED_TOKEN_REQUEST_FAILED', message)
     this.name = 'TokenRequestError'
-    this.status = details.status
-    this.error = details.error
-    this.errorCodes = details.errorCodes ?? []
-    this.aadstsCode = this.errorCodes[0] === undefined ? undefined : `AADSTS${this.errorCodes[0]}`
-    this.traceId = details.traceId
-    this.correlationId = details.correlationId
-    this.retryAfterMs = details.retryAfterMs
-    this.claims = details.claims
+    const { status, error, errorCodes = [], traceId, correlationId, retryAfterMs, claims } = details
+    Object.assign(this, { status, error, errorCodes, traceId, correlationId, retryAfterMs, claims })
+    this.aadstsCode = errorCodes[0] === undefined ? undefined : `AADSTS${errorCodes[0]}`
   }
 }
