@@ -116,7 +116,7 @@ describe('failures', () => {
   it.each([
     ['../x', "'/'"],
     ['a/b', "'/'"],
-    ['', 'an empty string'],
+    ['', 'got ""'],
     ['..', '".."'],
     ['tenant?x=1', "'?'"],
   ])('refuses tenant id %j before any request', (tenantId, named) => {

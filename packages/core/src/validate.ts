@@ -8,6 +8,11 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 // could change the URL path ('/', '..', '%', '?', '#').
 const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,254}[A-Za-z0-9])?$/
 
+function describeTenant(value: unknown): string {
+  const bad = String(value).match(/[^A-Za-z0-9.-]/)?.[0]
+  return `${JSON.stringify(String(value).slice(0, 80))}${bad === undefined ? '' : ` (remove ${JSON.stringify(bad)})`}`
+}
+
 /**
  * Checks a tenant id: a GUID or a domain name. Anything that could alter the request path is refused.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName` and the offending character.
@@ -16,7 +21,7 @@ export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asse
   if (typeof tenantId === 'string' && TENANT_PATTERN.test(tenantId) && !tenantId.includes('..')) return
   throw new AzcredError(
     'AZCRED_CONFIG_INVALID',
-    `${optionName} must be a tenant GUID or a domain such as contoso.onmicrosoft.com (letters, digits, '.' and '-'); got ${JSON.stringify(String(tenantId).slice(0, 80))}`,
+    `${optionName} must be a tenant GUID or a domain such as contoso.onmicrosoft.com (letters, digits, '.' and '-'); got ${describeTenant(tenantId)}`,
   )
 }
 
