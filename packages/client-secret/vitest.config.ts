@@ -1,3 +1,4 @@
 import { azcredVitest } from '@azcred/tooling-vitest'
 
-export default azcredVitest()
+// Runtime-agnostic package: the suite runs under Node and again under edge-runtime's globals.
+export default azcredVitest({}, { edge: true })
