@@ -23,7 +23,7 @@ export type { FederatedTokenProvider, FederatedTokenRequest } from './federated-
 export { DEFAULT_TOKEN_EXCHANGE_AUDIENCE } from './federated-token-provider'
 export type { FetchLike, HttpOptions, JsonRequest, JsonResponse } from './http'
 export { DEFAULT_HTTP_TIMEOUT_MS, parseRetryAfter, sendJsonRequest, throwIfAborted } from './http'
-export { describeJwtSubject, readJwtClaims } from './jwt-claims'
+export { describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
 export type { RetryOptions } from './retry-policy'
 export { DEFAULT_RETRY, isTransient } from './retry-policy'
 export { allowedTenants, resolveTenant } from './tenant'

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { describeJwtSubject, readJwtClaims } from './jwt-claims'
+import { describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
 
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -16,4 +16,10 @@ it('returns undefined for things that are not JWTs, and never echoes them', () =
   expect(readJwtClaims('planted-secret')).toBeUndefined()
   expect(readJwtClaims('a.!!!.c')).toBeUndefined()
   expect(describeJwtSubject('planted-secret')).not.toContain('planted')
+})
+
+it('reads exp as milliseconds, and 0 when the token has none', () => {
+  expect(jwtExpiresAt(`${encode({ alg: 'none' })}.${encode({ exp: 1_800_000_000 })}.`)).toBe(1_800_000_000_000)
+  expect(jwtExpiresAt(`${encode({ alg: 'none' })}.${encode({ sub: 'x' })}.`)).toBe(0)
+  expect(jwtExpiresAt('not-a-jwt')).toBe(0)
 })

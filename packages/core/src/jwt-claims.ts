@@ -23,3 +23,9 @@ export function describeJwtSubject(token: string): string {
   const audience = Array.isArray(claims.aud) ? claims.aud.join(',') : claims.aud
   return `iss "${String(claims.iss)}", sub "${String(claims.sub)}", aud "${String(audience)}"`
 }
+
+/** A JWT's `exp` in milliseconds since the epoch, or 0 when it has none (treat it as stale). */
+export function jwtExpiresAt(token: string): number {
+  const expiry = readJwtClaims(token)?.exp
+  return typeof expiry === 'number' ? expiry * 1000 : 0
+}

@@ -1,5 +1,5 @@
 import type { CognitoIdentityClient, CognitoIdentityClientConfig } from '@aws-sdk/client-cognito-identity'
-import { AzcredError, type FederatedTokenProvider, readJwtClaims, TokenRequestError } from '@azcred/core'
+import { AzcredError, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
 
 /** The developer-authenticated flow: your backend vouches for a user with AWS credentials. */
 export interface CognitoDeveloperIdentity {
@@ -119,8 +119,7 @@ export function createCognitoTokenProvider(options: CognitoTokenProviderOptions)
       if (!forceRefresh && cached !== undefined && cached.expiresAt - refreshBeforeMs > Date.now()) return cached.token
       const token = await fetchToken()
       if (token === '') throw new AzcredError('AZCRED_RESPONSE_INVALID', 'AWS Cognito Identity answered without a Token')
-      const expiry = readJwtClaims(token)?.exp
-      cached = { token, expiresAt: typeof expiry === 'number' ? expiry * 1000 : 0 }
+      cached = { token, expiresAt: jwtExpiresAt(token) }
       return token
     },
   }

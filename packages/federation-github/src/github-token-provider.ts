@@ -4,6 +4,7 @@ import {
   type FederatedTokenProvider,
   type FetchLike,
   isLoopbackHostname,
+  jwtExpiresAt,
   readEnv,
   readJwtClaims,
   sendJsonRequest,
@@ -82,8 +83,7 @@ export function createGitHubTokenProvider(options: GitHubTokenProviderOptions = 
       if (typeof token !== 'string' || token === '') {
         throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the GitHub Actions ID-token endpoint answered without a "value"')
       }
-      const expiry = readJwtClaims(token)?.exp
-      cache.set(audience, { token, expiresAt: typeof expiry === 'number' ? expiry * 1000 : 0 })
+      cache.set(audience, { token, expiresAt: jwtExpiresAt(token) })
       return token
     },
   }

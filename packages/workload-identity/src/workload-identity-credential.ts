@@ -54,10 +54,7 @@ export class WorkloadIdentityCredential implements TokenCredential {
     this.#inner =
       tenantId === undefined || clientId === undefined || path === undefined
         ? undefined
-        : new ClientAssertionCredential(tenantId, clientId, createTokenFileProvider({ path, maxAgeMs: options.tokenFileMaxAgeMs }), {
-            ...options,
-            authorityHost: options.authorityHost ?? options.cloud?.authorityHost ?? readEnv(ENV_AUTHORITY_HOST),
-          })
+        : new ClientAssertionCredential(tenantId, clientId, createTokenFileProvider({ path, maxAgeMs: options.tokenFileMaxAgeMs }), options)
   }
 
   /**
