@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createOidcIssuer, type EntraEmulator, type OidcIssuer, startEntraEmulator } from '@azcred/entra-emulator'
+import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WorkloadIdentityCredential } from './index'
 
@@ -45,14 +46,16 @@ describe('WorkloadIdentityCredential', () => {
   it('picks up a rotated token file without a restart: a stale cached read is retried after AADSTS700024', async () => {
     const app = emulator.registerApp({ federatedCredentials: [{ issuer: cluster.issuer, subject: SUBJECT }] })
     stubWebhookEnvironment(app)
-    const first = await cluster.issue({ subject: SUBJECT, audience: 'api://AzureADTokenExchange', lifetimeSeconds: 1 })
+    // Three seconds, so it is still valid for the first exchange even on a loaded machine.
+    const first = await cluster.issue({ subject: SUBJECT, audience: 'api://AzureADTokenExchange', lifetimeSeconds: 3 })
     writeFileSync(tokenFile, first)
     const credential = new WorkloadIdentityCredential({ fetch: emulator.fetch })
     await credential.getToken('https://vault.azure.net/.default')
 
     const rotated = await cluster.issue({ subject: SUBJECT, audience: 'api://AzureADTokenExchange' })
     writeFileSync(tokenFile, rotated) // the kubelet rotates the file; the first read is still cached
-    await new Promise((resolve) => setTimeout(resolve, 1100)) // ...and the first token has expired
+    const expiresAt = Number(decodeJwt(first).exp) * 1000
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 100)) // ...and the first token has expired
     emulator.requests.length = 0
     await credential.getToken('https://storage.azure.com/.default')
     expect(emulator.requestsTo('/token').map((request) => request.form.client_assertion)).toEqual([first, rotated])
