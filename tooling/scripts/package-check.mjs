@@ -18,11 +18,17 @@ for (const [name, folder] of workspacePackages()) {
   try {
     execFileSync(attw, ['--pack', folder, '--format', 'ascii', '--profile', 'node16'], { cwd: folder, stdio: 'pipe', timeout: 120_000 })
   } catch (error) {
-    typesReport = `types: ${String(error.stdout ?? error.message).trim().split('\n').slice(-12).join('\n  ')}`
+    typesReport = `types: ${String(error.stdout ?? error.message)
+      .trim()
+      .split('\n')
+      .slice(-12)
+      .join('\n  ')}`
     failures += 1
   }
   if (problems.length > 0) failures += 1
-  console.log(`${problems.length === 0 && typesReport === 'types ok' ? 'ok  ' : 'FAIL'} ${name}: ${problems.length === 0 ? 'publint ok' : problems.join('; ')}; ${typesReport}`)
+  console.log(
+    `${problems.length === 0 && typesReport === 'types ok' ? 'ok  ' : 'FAIL'} ${name}: ${problems.length === 0 ? 'publint ok' : problems.join('; ')}; ${typesReport}`,
+  )
 }
 if (failures > 0) {
   console.error(`\n${failures} package check(s) failed`)
