@@ -1,5 +1,6 @@
-// `pnpm bench`: azcred's ClientSecretCredential against the official @azure/identity one, measured
-// in the same run against the local emulator on loopback, printed as one table of ratios.
+// `pnpm bench`: azcred's ClientSecretCredential and ManagedIdentityCredential against the official
+// @azure/identity ones, measured in the same run against the local emulators on loopback, printed
+// as one table of ratios.
 import './loopback-only.mjs'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { ClientSecretCredential } from '@azcred/client-secret'
 import { startEntraEmulator } from '@azcred/entra-emulator'
 import { ClientSecretCredential as OfficialClientSecretCredential } from '@azure/identity'
+import { benchManagedIdentity } from './managed-identity-bench.mjs'
 import { median, medianTime, runNode, throughput } from './measure.mjs'
 
 const SCOPE = 'https://management.azure.com/.default'
@@ -132,6 +134,9 @@ try {
     }
     row('heap per credential (bytes)', fmt(heap.ours), fmt(heap.official), `${fmt(heap.official / heap.ours, 1)}x smaller`, '<= 1,024 bytes', heap.ours <= 1024)
   }
+
+  // 6. ManagedIdentityCredential on the emulated IMDS.
+  await benchManagedIdentity(row, fmt, benchFolder)
 } finally {
   await emulator.close()
   rmSync(workFolder, { recursive: true, force: true })
@@ -144,5 +149,7 @@ const line = (cells) =>
     .map((cell, index) => cell.padEnd(widths[index]))
     .join('  ')
     .trimEnd()
-console.log(`azcred vs @azure/identity ClientSecretCredential, same run, emulator on loopback (Node ${process.version})\n`)
+console.log(
+  `azcred vs @azure/identity (ClientSecretCredential; MI rows: ManagedIdentityCredential), same run, emulator on loopback (Node ${process.version})\n`,
+)
 console.log([line(columns), line(widths.map((width) => '-'.repeat(width))), ...rows.map((entry) => line(columns.map((column) => entry[column])))].join('\n'))

@@ -4,6 +4,7 @@ import { formatTable, redactToken, runFlow } from './demo-flow'
 import { clientCertificateFlows } from './flows/client-certificate'
 import { clientSecretFlows } from './flows/client-secret'
 import { federatedFlows } from './flows/federated'
+import { managedIdentityFlows } from './flows/managed-identity'
 
 it('runs the client-secret rows: one request for the first token, none for the cache hit, two around a background refresh', async () => {
   const emulator = await startEntraEmulator()
@@ -51,6 +52,25 @@ it('runs the certificate row with the demo certificate', async () => {
   try {
     const [row] = await Promise.all(clientCertificateFlows().map((flow) => runFlow(flow, emulator)))
     expect([row?.flow, row?.audience, row?.requests]).toEqual(['client certificate (PS256 assertion)', 'https://vault.azure.net', 1])
+  } finally {
+    await emulator.close()
+  }
+})
+
+it('runs one managed identity row per host, each against its own emulated endpoint', async () => {
+  const emulator = await startEntraEmulator()
+  try {
+    const rows = []
+    for (const flow of managedIdentityFlows()) rows.push(await runFlow(flow, emulator))
+    expect(rows.map((row) => [row.flow, row.audience, row.requests])).toEqual([
+      ['managed identity: IMDS (user-assigned)', 'https://storage.azure.com', 1],
+      ['managed identity: App Service / Functions', 'https://storage.azure.com', 1],
+      ['managed identity: Azure Arc (key-file challenge)', 'https://storage.azure.com', 2],
+      ['managed identity: Cloud Shell', 'https://storage.azure.com', 1],
+      ['managed identity: Service Fabric (pinned TLS)', 'https://storage.azure.com', 1],
+      ['managed identity: Azure Machine Learning', 'https://storage.azure.com', 1],
+    ])
+    expect(emulator.requests).toHaveLength(0)
   } finally {
     await emulator.close()
   }

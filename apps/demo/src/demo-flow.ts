@@ -7,8 +7,11 @@ export interface DemoFlow {
   name: string
   /** The scope the flow asks for. */
   scope: string
-  /** Runs the flow once and returns its token. */
-  run(emulator: EntraEmulator): Promise<AccessToken>
+  /**
+   * Runs the flow once and returns its token; a flow talking to its own endpoint (managed identity)
+   * also says how many requests that endpoint saw.
+   */
+  run(emulator: EntraEmulator): Promise<AccessToken & { requests?: number }>
 }
 
 /** What the demo prints for a flow. */
@@ -47,7 +50,7 @@ export async function runFlow(flow: DemoFlow, emulator: EntraEmulator): Promise<
       audience: audienceOf(token.token),
       expiresIn: `${Math.round((token.expiresOnTimestamp - Date.now()) / 60_000)} min`,
       took: `${took.toFixed(1)} ms`,
-      requests: emulator.requests.length - requestsBefore,
+      requests: token.requests ?? emulator.requests.length - requestsBefore,
       token: redactToken(token.token),
     }
   } catch (error) {

@@ -223,6 +223,20 @@ describe('retry', () => {
     expect(events).toEqual([])
   })
 
+  it('lets a flow choose what is retryable (managed identity retries 410)', async () => {
+    const gone = () => new TokenRequestError('the test endpoint answered HTTP 410', { status: 410 })
+    const flow = scriptedFlow(gone(), gone(), {})
+    const isRetryable = (error: unknown) => (error as { status?: number }).status === 410
+    const { engine } = lifecycle(flow.fetchToken, { isRetryable, retry: { baseDelayMs: 10 } })
+    const pending = engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(100)
+    await expect(pending).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(3)
+    const defaults = scriptedFlow(gone(), {})
+    await expect(lifecycle(defaults.fetchToken).engine.getToken(SCOPE)).rejects.toMatchObject({ status: 410 })
+    expect(defaults.requests).toHaveLength(1)
+  })
+
   it('honours Retry-After and sends nothing to a throttled endpoint before it', async () => {
     const flow = scriptedFlow(throttled(5000), {})
     const { engine, events } = lifecycle(flow.fetchToken, { random: () => 0 })

@@ -53,6 +53,8 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
   fetchToken: TokenFetcher
   /** Random source in [0, 1), for tests. Default `Math.random`. */
   random?: () => number
+  /** Which failures are worth another attempt. Default {@link isTransient} (network, timeout, 408, 429, 5xx). */
+  isRetryable?: (error: unknown) => boolean
 }
 
 interface CacheEntry {
@@ -281,7 +283,7 @@ export class TokenLifecycle {
         return { token: await this.#config.fetchToken(request), attempts: attempt }
       } catch (error) {
         this.#noteThrottle(error, request)
-        if (!isTransient(error) || attempt >= retry.maxAttempts) throw error
+        if (!(this.#config.isRetryable ?? isTransient)(error) || attempt >= retry.maxAttempts) throw error
         const failure = error as TokenRequestError
         const delayMs = backoffDelay(attempt, retry, this.#random, failure.retryAfterMs)
         if (Date.now() + delayMs - started > retry.maxElapsedMs) throw error

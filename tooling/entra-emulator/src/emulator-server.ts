@@ -11,6 +11,7 @@ import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
+import { type RecordedRequest, readRequest } from './recorded-request'
 import { createTokenSigner } from './token-signer'
 
 /** Options of {@link startEntraEmulator}. */
@@ -27,17 +28,6 @@ export interface EntraEmulatorOptions {
   refreshInSeconds?: number
   /** The default tenant's id. Default a random GUID. */
   tenantId?: string
-}
-
-/** One request the emulator received. */
-export interface RecordedRequest {
-  method: string
-  path: string
-  query: Record<string, string>
-  headers: Record<string, string>
-  /** Parsed form body of a POST (empty otherwise). */
-  form: Record<string, string>
-  at: number
 }
 
 /** A running emulator. */
@@ -83,17 +73,6 @@ function sendJson(response: ServerResponse, answer: Answer): void {
   response.end(JSON.stringify(answer.body))
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length
-    if (size > 1_000_000) throw new Error('request body over 1 MB')
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 /**
  * Starts an Entra ID v2.0 emulator on loopback.
  * @example
@@ -114,17 +93,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   let origin = ''
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', origin)
-    const body = request.method === 'POST' ? await readBody(request) : ''
-    const form = new URLSearchParams(body)
-    requests.push({
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
-      form: Object.fromEntries(form),
-      at: Date.now(),
-    })
+    const { url, form, recorded } = await readRequest(request, origin)
+    requests.push(recorded)
     const fault = faults.take(url.pathname)
     if (fault !== undefined && (await applyFault(fault, request, response))) return
     sendJson(response, await route(request.method ?? 'GET', url, form, request))

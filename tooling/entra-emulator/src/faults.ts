@@ -16,6 +16,8 @@ export type Fault =
 interface QueuedFault {
   fault: Fault
   pathIncludes: string | undefined
+  /** For a timed fault: applies to every matching request until this time (ms since epoch). */
+  until?: number
 }
 
 /** Faults waiting for the next matching requests, each used once, first in first out. */
@@ -24,6 +26,11 @@ export class FaultQueue {
 
   add(fault: Fault, count: number, pathIncludes?: string): void {
     for (let index = 0; index < count; index += 1) this.#queue.push({ fault, pathIncludes })
+  }
+
+  /** Applies `fault` to every matching request for the next `durationMs` (such as "410 for 3 seconds"). */
+  addFor(fault: Fault, durationMs: number, pathIncludes?: string): void {
+    this.#queue.push({ fault, pathIncludes, until: Date.now() + durationMs })
   }
 
   clear(): void {
@@ -36,9 +43,16 @@ export class FaultQueue {
 
   /** Removes and returns the first fault that applies to this path. */
   take(path: string): Fault | undefined {
+    const now = Date.now()
+    for (let index = this.#queue.length - 1; index >= 0; index -= 1) {
+      const until = this.#queue[index]?.until
+      if (until !== undefined && until <= now) this.#queue.splice(index, 1)
+    }
     const index = this.#queue.findIndex((queued) => queued.pathIncludes === undefined || path.includes(queued.pathIncludes))
-    if (index === -1) return undefined
-    return this.#queue.splice(index, 1)[0]?.fault
+    const queued = this.#queue[index]
+    if (queued === undefined) return undefined
+    if (queued.until === undefined) this.#queue.splice(index, 1)
+    return queued.fault
   }
 }
 

@@ -1,0 +1,40 @@
+import type { AccessToken, GetTokenOptions, TokenCredential, TokenLifecycle } from '@azcred/core'
+import { createImdsHost, DEFAULT_PROBE_TIMEOUT_MS, resolveImdsEndpoint } from './managed-identity-imds'
+import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
+import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
+
+export { DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT, ENV_POD_IDENTITY_AUTHORITY_HOST } from './managed-identity-imds'
+export type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions } from './managed-identity-options'
+
+/**
+ * Managed identity through IMDS only (VMs, scale sets, AKS nodes), for bundles that count kilobytes:
+ * the same class and options as the main entry without the other hosts, and runtime-agnostic.
+ * Retries 404, 410 (for at least 70 s), 429, 5xx and network errors; a 400 (identity not found) is final.
+ *
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id or a bad `endpoint`.
+ * @throws AzcredError from `getToken`: AZCRED_SOURCE_UNAVAILABLE (probe found no IMDS), AZCRED_TOKEN_REQUEST_FAILED,
+ * AZCRED_RESPONSE_INVALID, AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
+ * @example
+ * const credential = new ManagedIdentityCredential({ probe: true })
+ * const { token } = await credential.getToken('https://storage.azure.com/.default')
+ */
+export class ManagedIdentityCredential implements TokenCredential {
+  readonly #lifecycle: TokenLifecycle
+
+  constructor(clientId: string, options?: ManagedIdentityCredentialOptions)
+  constructor(options?: ManagedIdentityCredentialOptions)
+  constructor(first?: string | ManagedIdentityCredentialOptions, second?: ManagedIdentityCredentialOptions) {
+    const { options, identity } = readConstructorArguments(first, second)
+    const probe = options.probe === true ? {} : options.probe === false ? undefined : options.probe
+    const host = createImdsHost(resolveImdsEndpoint(options.endpoint), probe === undefined ? undefined : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS))
+    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options)
+  }
+
+  /**
+   * A token for one resource's scope, from the cache while valid.
+   * @throws AzcredError see the class documentation.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    return this.#lifecycle.getToken(scopes, withoutTenant(options))
+  }
+}

@@ -1,0 +1,111 @@
+import { type AccessToken, AzcredError, type FetchLike, type GetTokenOptions, readEnv, type TokenCredential, type TokenLifecycle } from '@azcred/core'
+import { WorkloadIdentityCredential } from '@azcred/workload-identity'
+import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
+import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
+import { createAzureMlHost, ENV_MSI_SECRET } from './managed-identity-azure-ml'
+import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
+import { createImdsHost, DEFAULT_PROBE_TIMEOUT_MS, resolveImdsEndpoint } from './managed-identity-imds'
+import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
+import { type ManagedIdentityCredentialOptions, readConstructorArguments, type UserAssignedIdentity } from './managed-identity-options'
+import type { ManagedIdentityHost } from './managed-identity-request'
+import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
+import { detectManagedIdentitySource, type ManagedIdentitySource } from './managed-identity-source'
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+
+/** IMDS is never reached through a proxy: when proxy variables are set, talk to it over a direct undici agent. */
+function directFetchWhenProxied(): FetchLike | undefined {
+  if (!PROXY_VARIABLES.some((name) => readEnv(name) !== undefined)) return undefined
+  let direct: Promise<FetchLike> | undefined
+  return async (input, init) => {
+    direct ??= import('undici').then(({ Agent, fetch }) => {
+      const dispatcher = new Agent()
+      return (url: string, request: RequestInit) => fetch(url, { ...(request as object), dispatcher }) as unknown as Promise<Response>
+    })
+    return (await direct)(input, init)
+  }
+}
+
+function required(name: string): string {
+  return readEnv(name) as string
+}
+
+function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredentialOptions): ManagedIdentityHost {
+  switch (source.name) {
+    case 'service-fabric':
+      return createServiceFabricHost(required(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER), required(ENV_IDENTITY_SERVER_THUMBPRINT))
+    case 'app-service':
+      return createAppServiceHost(required(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER))
+    case 'azure-ml':
+      return createAzureMlHost(required(ENV_MSI_ENDPOINT), required(ENV_MSI_SECRET))
+    case 'cloud-shell':
+      return createCloudShellHost(required(ENV_MSI_ENDPOINT))
+    case 'azure-arc':
+      return createArcHost(readEnv(ENV_IDENTITY_ENDPOINT) ?? DEFAULT_ARC_ENDPOINT, options.arcKeyDirectory ?? defaultArcKeyDirectory())
+    default: {
+      const probe = options.probe === true ? {} : options.probe === false ? undefined : options.probe
+      return createImdsHost(resolveImdsEndpoint(options.endpoint), probe === undefined ? undefined : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS))
+    }
+  }
+}
+
+/**
+ * Tokens for the managed identity of the Azure resource this code runs on. Detects the host once, at
+ * construction, from its environment variables ({@link detectManagedIdentitySource}): AKS workload
+ * identity, Service Fabric, App Service / Functions / Container Apps, Azure Machine Learning, Cloud
+ * Shell, Azure Arc or IMDS. Retries 404, 410 (for at least 70 s), 429, 5xx and network errors with
+ * backoff; a 400 (identity not found) is final. Same name and constructor shapes as `@azure/identity`'s.
+ *
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id or a bad `endpoint`.
+ * @throws AzcredError from `getToken`: AZCRED_SOURCE_UNAVAILABLE (probe found no IMDS),
+ * AZCRED_CONFIG_INVALID (a user-assigned id the host cannot select, a pin mismatch),
+ * AZCRED_TOKEN_REQUEST_FAILED, AZCRED_RESPONSE_INVALID, AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
+ * @example
+ * const credential = new ManagedIdentityCredential({ clientId: '00000000-0000-0000-0000-000000000000' })
+ * const { token } = await credential.getToken('https://storage.azure.com/.default')
+ */
+export class ManagedIdentityCredential implements TokenCredential {
+  readonly #source: ManagedIdentitySource
+  readonly #lifecycle: TokenLifecycle | undefined
+  readonly #workload: WorkloadIdentityCredential | undefined
+  readonly #identity: UserAssignedIdentity | undefined
+
+  constructor(clientId: string, options?: ManagedIdentityCredentialOptions)
+  constructor(options?: ManagedIdentityCredentialOptions)
+  constructor(first?: string | ManagedIdentityCredentialOptions, second?: ManagedIdentityCredentialOptions) {
+    const { options, identity } = readConstructorArguments(first, second)
+    this.#identity = identity
+    this.#source = detectManagedIdentitySource({ clientId: identity?.kind === 'clientId' ? identity.value : undefined })
+    if (this.#source.name === 'workload-identity') {
+      const { fetch, timeoutMs, onEvent, retry, refresh } = options
+      this.#workload = new WorkloadIdentityCredential({ clientId: identity?.value, fetch, timeoutMs, onEvent, retry, refresh })
+      return
+    }
+    const host = hostFor(this.#source, options)
+    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, this.#source.name === 'imds' ? directFetchWhenProxied() : undefined)
+  }
+
+  /** The host detected at construction, with the variable names that decided (never their values). */
+  get source(): ManagedIdentitySource {
+    return this.#source
+  }
+
+  /**
+   * A token for one resource's scope (`https://vault.azure.net/.default`), from the cache while valid.
+   * @throws AzcredError see the class documentation.
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    if (this.#workload !== undefined) {
+      if (this.#identity !== undefined && this.#identity.kind !== 'clientId') {
+        return Promise.reject(
+          new AzcredError(
+            'AZCRED_CONFIG_INVALID',
+            `AKS workload identity selects an identity by client id, but options.${this.#identity.kind} was given: pass clientId`,
+          ),
+        )
+      }
+      return this.#workload.getToken(scopes, withoutTenant(options))
+    }
+    return (this.#lifecycle as TokenLifecycle).getToken(scopes, withoutTenant(options))
+  }
+}

@@ -1,0 +1,42 @@
+import { type FetchLike, type GetTokenOptions, TokenLifecycle } from '@azcred/core'
+import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
+import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone } from './managed-identity-request'
+
+/** Managed identity's retry defaults: 10 attempts within 75 s, 1 s doubling to 10 s, 10 s after a 410. */
+export const MANAGED_IDENTITY_RETRY = { maxAttempts: 10, maxElapsedMs: 75_000, baseDelayMs: 1_000, maxDelayMs: 10_000, goneDelayMs: 10_000 }
+
+// Managed identity has no tenant to switch to; the engine still keys its cache by one.
+const NO_TENANT = 'managed-identity'
+
+/** The core lifecycle (cache, single-flight, refresh, retry) around one host. */
+export function createManagedIdentityLifecycle(
+  host: ManagedIdentityHost,
+  identity: UserAssignedIdentity | undefined,
+  options: ManagedIdentityCredentialOptions,
+  fetchOverride?: FetchLike,
+): TokenLifecycle {
+  const { goneDelayMs, ...retry } = { ...MANAGED_IDENTITY_RETRY, ...options.retry }
+  const { timeoutMs } = options
+  const fetch = options.fetch ?? fetchOverride
+  return new TokenLifecycle({
+    onEvent: options.onEvent,
+    refresh: options.refresh,
+    retry,
+    credentialName: 'ManagedIdentityCredential',
+    tenantId: NO_TENANT,
+    isRetryable: isManagedIdentityRetryable,
+    fetchToken: async (request) => {
+      const resource = scopeToResource(request.scopes)
+      try {
+        return await host.fetchToken({ resource, identity, fetch, timeoutMs: request.timeoutMs ?? timeoutMs })
+      } catch (error) {
+        throw slowDownWhenGone(error, goneDelayMs)
+      }
+    },
+  })
+}
+
+/** Managed identity ignores `tenantId` (the identity lives in the resource's tenant). */
+export function withoutTenant(options: GetTokenOptions | undefined): GetTokenOptions | undefined {
+  return options?.tenantId === undefined ? options : { ...options, tenantId: undefined }
+}

@@ -1,0 +1,145 @@
+import { type AccessToken, AzcredError, type FetchLike, isTransient, sendJsonRequest, TokenRequestError } from '@azcred/core'
+import type { UserAssignedIdentity } from './managed-identity-options'
+
+/** What a host is asked for: one resource, for one identity. */
+export interface HostTokenRequest {
+  /** The resource (App ID URI), the scope without `/.default`. */
+  resource: string
+  /** The user-assigned identity, or undefined for the system-assigned one. */
+  identity: UserAssignedIdentity | undefined
+  fetch: FetchLike | undefined
+  timeoutMs: number | undefined
+}
+
+/** One hosting environment's token endpoint. */
+export interface ManagedIdentityHost {
+  /** Human name for messages, such as "IMDS" or "App Service". */
+  readonly name: string
+  fetchToken(request: HostTokenRequest): Promise<AccessToken>
+}
+
+/** A request to a managed identity endpoint. */
+export interface HostHttpRequest {
+  url: string
+  method?: 'GET' | 'POST'
+  headers: Record<string, string>
+  body?: string
+}
+
+/**
+ * The one resource a managed identity token is for: the single scope with `/.default` removed.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for more than one scope.
+ */
+export function scopeToResource(scopes: readonly string[]): string {
+  const [scope] = scopes
+  if (scopes.length !== 1 || scope === undefined) {
+    throw new AzcredError(
+      'AZCRED_CONFIG_INVALID',
+      `managed identity issues a token for one resource at a time, but ${scopes.length} scopes were passed: call getToken once per resource`,
+    )
+  }
+  return scope.endsWith('/.default') ? scope.slice(0, -'/.default'.length) : scope
+}
+
+/** Adds query parameters to an endpoint URL. */
+export function withQuery(endpoint: string, parameters: Record<string, string | undefined>): string {
+  const url = new URL(endpoint)
+  for (const [name, value] of Object.entries(parameters)) if (value !== undefined) url.searchParams.set(name, value)
+  return url.href
+}
+
+/** The query parameter that names a user-assigned identity, per host: `[clientId, objectId, resourceId]` names. */
+export function identityParameter(identity: UserAssignedIdentity | undefined, names: readonly [string, string, string]): Record<string, string> {
+  if (identity === undefined) return {}
+  const index = identity.kind === 'clientId' ? 0 : identity.kind === 'objectId' ? 1 : 2
+  return { [names[index] as string]: identity.value }
+}
+
+/** True for failures a managed identity endpoint asks us to retry: network, timeout, 404, 408, 410, 429, 5xx. */
+export function isManagedIdentityRetryable(error: unknown): boolean {
+  const status = (error as Partial<TokenRequestError> | undefined)?.status
+  return isTransient(error) || status === 404 || status === 410
+}
+
+/**
+ * Sends one token request to a managed identity endpoint and reads the token. Non-2xx answers become
+ * `TokenRequestError`s that say what the status means for managed identity; nothing of the request
+ * (headers carry the platform's secret) or the raw answer is kept.
+ */
+export async function requestManagedIdentityToken(host: string, request: HostHttpRequest, options: HostTokenRequest): Promise<AccessToken> {
+  const endpointName = `the ${host} managed identity endpoint`
+  let body: Record<string, unknown>
+  try {
+    ;({ body } = await sendJsonRequest({ ...request, endpointName }, { fetch: options.fetch, timeoutMs: options.timeoutMs }))
+  } catch (error) {
+    if (error instanceof TokenRequestError) throw explainStatus(endpointName, error, options.identity)
+    throw error
+  }
+  return readManagedIdentityToken(body, endpointName)
+}
+
+function explainStatus(endpointName: string, error: TokenRequestError, identity: UserAssignedIdentity | undefined): TokenRequestError {
+  const { status } = error
+  let meaning: string
+  if (status === 400) {
+    meaning =
+      identity === undefined
+        ? 'no system-assigned identity is enabled here, or the request was refused: enable the identity on this resource, or pass the id of an assigned user-assigned identity'
+        : `no identity with that ${identity.kind} is assigned to this resource: check options.${identity.kind} against the identities assigned to it`
+  } else if (status === 401 || status === 403) {
+    meaning = 'the endpoint refused the secret the platform provides: restart so the current value of the platform variable is read'
+  } else if (status === 404 || status === 410) {
+    meaning = 'the endpoint is being updated: retried with backoff; if it persists, check the host'
+  } else if (status === 429) {
+    meaning = 'the endpoint is throttling this process: cache tokens (one credential per process) and retry later'
+  } else {
+    meaning = 'the endpoint failed: retried with backoff; if it persists, check the host'
+  }
+  const oauthError = error.error === undefined ? '' : ` ${error.error}`
+  return new TokenRequestError(`${endpointName} answered HTTP ${status}${oauthError}: ${meaning}`, {
+    status,
+    error: error.error,
+    retryAfterMs: error.retryAfterMs,
+  })
+}
+
+/** After a 410, wait at least `goneDelayMs` before the next attempt (Microsoft's IMDS guidance). */
+export function slowDownWhenGone(error: unknown, goneDelayMs: number): unknown {
+  if (!(error instanceof TokenRequestError) || error.status !== 410 || (error.retryAfterMs ?? 0) >= goneDelayMs) return error
+  return new TokenRequestError(error.message, { status: 410, error: error.error, retryAfterMs: goneDelayMs })
+}
+
+/**
+ * Reads a managed identity token answer. Hosts differ: `expires_on` comes as epoch seconds (number or
+ * string) or as a date string (`11/22/2026 10:00:00 PM +00:00`); `expires_in` is the fallback. Tokens
+ * living two hours or more are refreshed at half their life, as MSAL does.
+ */
+export function readManagedIdentityToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
+  const token = body.access_token
+  if (typeof token !== 'string' || token === '') {
+    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without an access_token: check that the endpoint is a managed identity endpoint`)
+  }
+  const expiresIn = readSeconds(body.expires_in)
+  const expiresOnTimestamp = readExpiresOn(body.expires_on) ?? (expiresIn === undefined ? undefined : now + expiresIn * 1000)
+  if (expiresOnTimestamp === undefined) {
+    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without a readable expires_on or expires_in`)
+  }
+  const lifetimeMs = expiresOnTimestamp - now
+  const refreshIn = readSeconds(body.refresh_in)
+  const refreshAfterTimestamp = refreshIn !== undefined ? now + refreshIn * 1000 : lifetimeMs >= 2 * 3_600_000 ? now + Math.floor(lifetimeMs / 2) : undefined
+  const tokenType = body.token_type === 'pop' ? 'pop' : 'Bearer'
+  return refreshAfterTimestamp === undefined ? { token, expiresOnTimestamp, tokenType } : { token, expiresOnTimestamp, refreshAfterTimestamp, tokenType }
+}
+
+function readSeconds(value: unknown): number | undefined {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  return Number.isFinite(seconds) ? seconds : undefined
+}
+
+function readExpiresOn(value: unknown): number | undefined {
+  const seconds = readSeconds(value)
+  if (seconds !== undefined) return seconds * 1000
+  if (typeof value !== 'string') return undefined
+  const parsed = Date.parse(value)
+  return Number.isNaN(parsed) ? undefined : parsed
+}

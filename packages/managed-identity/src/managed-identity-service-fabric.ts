@@ -1,0 +1,93 @@
+import { isIP } from 'node:net'
+import { connect } from 'node:tls'
+import { AzcredError, type FetchLike } from '@azcred/core'
+import { identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+
+/** `IDENTITY_SERVER_THUMBPRINT`: the thumbprint of Service Fabric's self-signed endpoint certificate. */
+export const ENV_IDENTITY_SERVER_THUMBPRINT = 'IDENTITY_SERVER_THUMBPRINT'
+
+const PIN_MISMATCH = Symbol('azcred.pin-mismatch')
+
+function normalizeThumbprint(value: string): string {
+  return value.replace(/[\s:]/g, '').toUpperCase()
+}
+
+/**
+ * A `fetch` whose TLS connections are trusted by certificate pinning instead of a CA chain: the
+ * handshake must present a certificate whose SHA-1 (or SHA-256) thumbprint is `thumbprint`, or the
+ * socket is closed before a byte of the request is written. Loads undici on first use.
+ */
+export function createPinnedFetch(thumbprint: string): FetchLike {
+  const expected = normalizeThumbprint(thumbprint)
+  let pinned: Promise<FetchLike> | undefined
+  const build = async (): Promise<FetchLike> => {
+    const { Agent, fetch } = await import('undici')
+    const dispatcher = new Agent({
+      connect(options, callback) {
+        const hostname = options.hostname
+        // The chain is self-signed by design; the pin below is the check that replaces it.
+        const socket = connect({
+          host: hostname,
+          port: Number(options.port) || 443,
+          servername: isIP(hostname) === 0 ? hostname : undefined,
+          rejectUnauthorized: false,
+          ALPNProtocols: ['http/1.1'],
+        })
+        let settled = false
+        socket.once('secureConnect', () => {
+          const certificate = socket.getPeerCertificate()
+          const presented = [certificate.fingerprint, certificate.fingerprint256].filter(Boolean).map((value) => normalizeThumbprint(value))
+          settled = true
+          if (presented.includes(expected)) return callback(null, socket)
+          socket.destroy()
+          callback(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }), null)
+        })
+        socket.once('error', (error) => {
+          if (!settled) callback(error, null)
+          settled = true
+        })
+        return socket
+      },
+    })
+    return (input, init) => fetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>
+  }
+  return async (input, init) => {
+    pinned ??= build()
+    return (await pinned)(input, init)
+  }
+}
+
+function isPinMismatch(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth += 1) {
+    if ((current as Record<symbol, unknown>)[PIN_MISMATCH] === true) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/**
+ * Service Fabric: `GET {IDENTITY_ENDPOINT}?api-version=2019-07-01-preview` with `secret`, over HTTPS
+ * pinned to `IDENTITY_SERVER_THUMBPRINT`. Always uses its own pinned transport (options.fetch would lose the pin).
+ */
+export function createServiceFabricHost(endpoint: string, identityHeader: string, thumbprint: string): ManagedIdentityHost {
+  const pinnedFetch = createPinnedFetch(thumbprint)
+  return {
+    name: 'Service Fabric',
+    async fetchToken(request) {
+      const url = withQuery(endpoint, {
+        'api-version': '2019-07-01-preview',
+        resource: request.resource,
+        ...identityParameter(request.identity, ['client_id', 'object_id', 'mi_res_id']),
+      })
+      try {
+        return await requestManagedIdentityToken('Service Fabric', { url, headers: { secret: identityHeader } }, { ...request, fetch: pinnedFetch })
+      } catch (error) {
+        if (!isPinMismatch(error)) throw error
+        throw new AzcredError(
+          'AZCRED_CONFIG_INVALID',
+          `the Service Fabric managed identity endpoint presented a certificate whose thumbprint is not ${ENV_IDENTITY_SERVER_THUMBPRINT}: refused, nothing was sent; check the variable or the endpoint`,
+        )
+      }
+    },
+  }
+}
