@@ -1,0 +1,34 @@
+import { AzcredError } from '@azcred/core'
+
+/** Signs strings with HMAC-SHA256 under one key; returns base64. */
+export type HmacSigner = (stringToSign: string) => Promise<string> | string
+
+/** Decodes a base64 account key, or says what is wrong with it (never showing it). */
+export function decodeAccountKey(accountKey: string): Uint8Array<ArrayBuffer> {
+  const clean = accountKey.trim()
+  if (clean === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(clean) || clean.length % 4 !== 0) {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'accountKey is not a base64 account key: copy key1 or key2 from the account Access keys')
+  }
+  const binary = atob(clean)
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length))
+  for (let index = 0; index < binary.length; index += 1) bytes[index] = binary.charCodeAt(index)
+  return bytes
+}
+
+function toBase64(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer)
+  let binary = ''
+  for (let index = 0; index < bytes.length; index += 1) binary += String.fromCharCode(bytes[index] as number)
+  return btoa(binary)
+}
+
+/** HMAC-SHA256 through WebCrypto (every runtime); the key is imported once, on first use. */
+export function createWebCryptoHmac(accountKey: string): HmacSigner {
+  const keyBytes = decodeAccountKey(accountKey)
+  let key: Promise<CryptoKey> | undefined
+  const encoder = new TextEncoder()
+  return async (stringToSign) => {
+    key ??= crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    return toBase64(await crypto.subtle.sign('HMAC', await key, encoder.encode(stringToSign)))
+  }
+}

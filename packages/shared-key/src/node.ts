@@ -1,0 +1,23 @@
+import { createHmac } from 'node:crypto'
+import type { HmacSigner } from './hmac-webcrypto'
+import { decodeAccountKey } from './hmac-webcrypto'
+import { buildSharedKeySigner, type SharedKeySigner, type SharedKeySignerOptions } from './shared-key-signer'
+
+export type { SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
+export type { SignableRequest } from './storage-string-to-sign'
+export { storageStringToSign } from './storage-string-to-sign'
+
+function createNodeHmac(accountKey: string): HmacSigner {
+  const key = Buffer.from(decodeAccountKey(accountKey))
+  return (stringToSign) => createHmac('sha256', key).update(stringToSign, 'utf8').digest('base64')
+}
+
+/**
+ * A Storage Shared Key signer (Blob, Queue, File) on `node:crypto`: the key is decoded once and each
+ * signature is computed synchronously. Same API as the WebCrypto build.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for a bad account name or a key that is not base64.
+ * @example const signer = createSharedKeySigner({ accountName: 'devstoreaccount1', accountKey })
+ */
+export function createSharedKeySigner(options: SharedKeySignerOptions): SharedKeySigner {
+  return buildSharedKeySigner(options, createNodeHmac)
+}

@@ -1,0 +1,51 @@
+import { AzcredError } from '@azcred/core'
+import type { HmacSigner } from './hmac-webcrypto'
+import { headerMap, type SignableRequest, storageStringToSign } from './storage-string-to-sign'
+
+/** Options of `createSharedKeySigner`. */
+export interface SharedKeySignerOptions {
+  /** The storage account name. */
+  accountName: string
+  /** The account key (base64), key1 or key2 from Access keys. Decoded and imported once. */
+  accountKey: string
+}
+
+/** Signs Storage requests with Shared Key. Holds the key in a closure; never shows it. */
+export interface SharedKeySigner {
+  readonly accountName: string
+  /**
+   * The headers to add to `request`: `x-ms-date` (now) when it has neither `x-ms-date` nor `Date`,
+   * and `Authorization: SharedKey {account}:{signature}`.
+   */
+  authorize(request: SignableRequest): Promise<Record<string, string>>
+  /** Base64 HMAC-SHA256 of any string under the account key (SAS generation uses it). */
+  sign(stringToSign: string): Promise<string>
+}
+
+/** Builds a signer over an HMAC implementation (WebCrypto, or `node:crypto` on Node). */
+export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac: (accountKey: string) => HmacSigner): SharedKeySigner {
+  const accountName = options?.accountName
+  if (typeof accountName !== 'string' || !/^[a-z0-9]{3,24}$/.test(accountName)) {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'accountName must be 3 to 24 lower-case letters and digits: pass the storage account name')
+  }
+  if (typeof options.accountKey !== 'string')
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'accountKey is missing: pass key1 or key2 from the account Access keys')
+  const hmac = createHmac(options.accountKey)
+  return {
+    accountName,
+    async authorize(request) {
+      const headers = headerMap(request.headers)
+      const added: Record<string, string> = {}
+      let signed = request
+      if (!headers.has('x-ms-date') && !headers.has('date')) {
+        added['x-ms-date'] = new Date().toUTCString()
+        signed = { ...request, headers: { ...Object.fromEntries(headers), ...added } }
+      }
+      added.authorization = `SharedKey ${accountName}:${await hmac(storageStringToSign(signed, accountName))}`
+      return added
+    },
+    async sign(stringToSign) {
+      return hmac(stringToSign)
+    },
+  }
+}
