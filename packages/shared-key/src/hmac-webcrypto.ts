@@ -7,7 +7,7 @@ export type HmacSigner = (stringToSign: string) => Promise<string> | string
 export function decodeAccountKey(accountKey: string): Uint8Array<ArrayBuffer> {
   const clean = accountKey.trim()
   if (clean === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(clean) || clean.length % 4 !== 0) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', 'accountKey is not a base64 account key: copy key1 or key2 from the account Access keys')
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'the key is not base64: copy key1 or key2 (Storage Access keys, Cosmos DB Keys) whole')
   }
   const binary = atob(clean)
   const bytes = new Uint8Array(new ArrayBuffer(binary.length))

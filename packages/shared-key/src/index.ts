@@ -1,9 +1,15 @@
+import { buildCosmosMasterKeySigner, type CosmosMasterKeySigner } from './cosmos-master-key'
 import { createWebCryptoHmac } from './hmac-webcrypto'
 import { buildSharedKeySigner, type SharedKeySigner, type SharedKeySignerOptions } from './shared-key-signer'
 
-export type { SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
+export type { CosmosMasterKeySigner, CosmosSignableRequest } from './cosmos-master-key'
+export { cosmosStringToSign } from './cosmos-master-key'
+export type { AccountSasOptions, SasCommonOptions, ServiceSasOptions, ServiceSasResource } from './sas-generation'
+export { DEFAULT_SAS_VERSION, generateAccountSas, generateServiceSas } from './sas-generation'
+export type { SharedKeyScheme, SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
 export type { SignableRequest } from './storage-string-to-sign'
 export { storageStringToSign } from './storage-string-to-sign'
+export { tableLiteStringToSign, tableStringToSign } from './table-string-to-sign'
 
 /**
  * A Storage Shared Key signer (Blob, Queue, File) using WebCrypto, so it runs on every runtime; Node
@@ -16,4 +22,14 @@ export { storageStringToSign } from './storage-string-to-sign'
  */
 export function createSharedKeySigner(options: SharedKeySignerOptions): SharedKeySigner {
   return buildSharedKeySigner(options, createWebCryptoHmac)
+}
+
+/**
+ * A Cosmos DB master-key signer: `authorization` is `type=master&ver=1.0&sig=…` URL-encoded, over the
+ * verb, resource type, resource link and date.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for a key that is not base64.
+ * @example const cosmos = createCosmosMasterKeySigner({ masterKey }); await cosmos.authorize({ method: 'GET', resourceType: 'dbs', resourceLink: 'dbs/orders' })
+ */
+export function createCosmosMasterKeySigner(options: { masterKey: string }): CosmosMasterKeySigner {
+  return buildCosmosMasterKeySigner(options, createWebCryptoHmac)
 }

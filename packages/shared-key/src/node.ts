@@ -1,11 +1,17 @@
 import { createHmac } from 'node:crypto'
+import { buildCosmosMasterKeySigner, type CosmosMasterKeySigner } from './cosmos-master-key'
 import type { HmacSigner } from './hmac-webcrypto'
 import { decodeAccountKey } from './hmac-webcrypto'
 import { buildSharedKeySigner, type SharedKeySigner, type SharedKeySignerOptions } from './shared-key-signer'
 
-export type { SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
+export type { CosmosMasterKeySigner, CosmosSignableRequest } from './cosmos-master-key'
+export { cosmosStringToSign } from './cosmos-master-key'
+export type { AccountSasOptions, SasCommonOptions, ServiceSasOptions, ServiceSasResource } from './sas-generation'
+export { DEFAULT_SAS_VERSION, generateAccountSas, generateServiceSas } from './sas-generation'
+export type { SharedKeyScheme, SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
 export type { SignableRequest } from './storage-string-to-sign'
 export { storageStringToSign } from './storage-string-to-sign'
+export { tableLiteStringToSign, tableStringToSign } from './table-string-to-sign'
 
 function createNodeHmac(accountKey: string): HmacSigner {
   const key = Buffer.from(decodeAccountKey(accountKey))
@@ -20,4 +26,14 @@ function createNodeHmac(accountKey: string): HmacSigner {
  */
 export function createSharedKeySigner(options: SharedKeySignerOptions): SharedKeySigner {
   return buildSharedKeySigner(options, createNodeHmac)
+}
+
+/**
+ * A Cosmos DB master-key signer: `authorization` is `type=master&ver=1.0&sig=…` URL-encoded, over the
+ * verb, resource type, resource link and date.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for a key that is not base64.
+ * @example const cosmos = createCosmosMasterKeySigner({ masterKey }); await cosmos.authorize({ method: 'GET', resourceType: 'dbs', resourceLink: 'dbs/orders' })
+ */
+export function createCosmosMasterKeySigner(options: { masterKey: string }): CosmosMasterKeySigner {
+  return buildCosmosMasterKeySigner(options, createNodeHmac)
 }

@@ -1,6 +1,7 @@
 import { AzcredError } from '@azcred/core'
 import type { HmacSigner } from './hmac-webcrypto'
 import { headerMap, type SignableRequest, storageStringToSign } from './storage-string-to-sign'
+import { tableLiteStringToSign, tableStringToSign } from './table-string-to-sign'
 
 /** Options of `createSharedKeySigner`. */
 export interface SharedKeySignerOptions {
@@ -10,14 +11,23 @@ export interface SharedKeySignerOptions {
   accountKey: string
 }
 
+/** Which Shared Key scheme to sign with. */
+export type SharedKeyScheme =
+  /** Blob, Queue and File (the default). */
+  | 'storage'
+  /** Table service, `SharedKey`. */
+  | 'table'
+  /** Table service, `SharedKeyLite`. */
+  | 'table-lite'
+
 /** Signs Storage requests with Shared Key. Holds the key in a closure; never shows it. */
 export interface SharedKeySigner {
   readonly accountName: string
   /**
    * The headers to add to `request`: `x-ms-date` (now) when it has neither `x-ms-date` nor `Date`,
-   * and `Authorization: SharedKey {account}:{signature}`.
+   * and `Authorization: SharedKey {account}:{signature}` (`SharedKeyLite` for `table-lite`).
    */
-  authorize(request: SignableRequest): Promise<Record<string, string>>
+  authorize(request: SignableRequest, scheme?: SharedKeyScheme): Promise<Record<string, string>>
   /** Base64 HMAC-SHA256 of any string under the account key (SAS generation uses it). */
   sign(stringToSign: string): Promise<string>
 }
@@ -33,7 +43,7 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
   const hmac = createHmac(options.accountKey)
   return {
     accountName,
-    async authorize(request) {
+    async authorize(request, scheme = 'storage') {
       const headers = headerMap(request.headers)
       const added: Record<string, string> = {}
       let signed = request
@@ -41,7 +51,13 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
         added['x-ms-date'] = new Date().toUTCString()
         signed = { ...request, headers: { ...Object.fromEntries(headers), ...added } }
       }
-      added.authorization = `SharedKey ${accountName}:${await hmac(storageStringToSign(signed, accountName))}`
+      const stringToSign =
+        scheme === 'table'
+          ? tableStringToSign(signed, accountName)
+          : scheme === 'table-lite'
+            ? tableLiteStringToSign(signed, accountName)
+            : storageStringToSign(signed, accountName)
+      added.authorization = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:${await hmac(stringToSign)}`
       return added
     },
     async sign(stringToSign) {

@@ -97,7 +97,7 @@ describe('signers', () => {
     } catch (error) {
       failure = error
     }
-    expect(failure).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('not a base64 account key') })
+    expect(failure).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('the key is not base64') })
     expect([String(failure), JSON.stringify(failure), inspect(failure)].join()).not.toContain('planted-account-key')
     expect(inspect(createSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY }), { showHidden: true, depth: 5 })).not.toContain(KEY)
   })
