@@ -24,7 +24,9 @@ const STANDARD_HEADERS = [
 export function headerMap(headers: Headers | Record<string, string>): Map<string, string> {
   const map = new Map<string, string>()
   if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    ;(headers as Headers).forEach((value, name) => map.set(name.toLowerCase(), value))
+    ;(headers as Headers).forEach((value, name) => {
+      map.set(name.toLowerCase(), value)
+    })
   } else {
     for (const [name, value] of Object.entries(headers)) map.set(name.toLowerCase(), String(value))
   }

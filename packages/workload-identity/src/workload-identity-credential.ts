@@ -1,14 +1,5 @@
 import { ClientAssertionCredential, type ClientAssertionCredentialOptions } from '@azcred/client-assertion'
-import {
-  type AccessToken,
-  AzcredError,
-  ENV_AUTHORITY_HOST,
-  ENV_CLIENT_ID,
-  ENV_TENANT_ID,
-  type GetTokenOptions,
-  readEnv,
-  type TokenCredential,
-} from '@azcred/core'
+import { type AccessToken, AzcredError, ENV_CLIENT_ID, ENV_TENANT_ID, type GetTokenOptions, readEnv, type TokenCredential } from '@azcred/core'
 import { createTokenFileProvider } from './token-file-provider'
 
 /** `AZURE_FEDERATED_TOKEN_FILE`: where the AKS webhook projects the service-account token. */

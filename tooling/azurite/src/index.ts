@@ -46,7 +46,10 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
   }
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-2000)}`)), options.timeoutMs ?? 30_000)
+      const timer = setTimeout(
+        () => reject(new Error(`Azurite did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-2000)}`)),
+        options.timeoutMs ?? 30_000,
+      )
       const onData = (chunk: Buffer): void => {
         output += chunk.toString('utf8')
         for (const service of SERVICES) {
