@@ -11,6 +11,7 @@ import { startEntraEmulator } from '@azcred/entra-emulator'
 import { ClientSecretCredential as OfficialClientSecretCredential } from '@azure/identity'
 import { benchManagedIdentity } from './managed-identity-bench.mjs'
 import { median, medianTime, runNode, throughput } from './measure.mjs'
+import { benchSharedKey } from './shared-key-bench.mjs'
 
 const SCOPE = 'https://management.azure.com/.default'
 const benchFolder = fileURLToPath(new URL('..', import.meta.url))
@@ -137,6 +138,9 @@ try {
 
   // 6. ManagedIdentityCredential on the emulated IMDS.
   await benchManagedIdentity(row, fmt, benchFolder)
+
+  // 7. Storage Shared Key signing (no network).
+  await benchSharedKey(row, fmt)
 } finally {
   await emulator.close()
   rmSync(workFolder, { recursive: true, force: true })
@@ -150,6 +154,6 @@ const line = (cells) =>
     .join('  ')
     .trimEnd()
 console.log(
-  `azcred vs @azure/identity (ClientSecretCredential; MI rows: ManagedIdentityCredential), same run, emulator on loopback (Node ${process.version})\n`,
+  `azcred vs @azure/identity (ClientSecretCredential; MI rows: ManagedIdentityCredential; Shared Key rows: StorageSharedKeyCredentialPolicy), same run, emulator on loopback (Node ${process.version})\n`,
 )
 console.log([line(columns), line(widths.map((width) => '-'.repeat(width))), ...rows.map((entry) => line(columns.map((column) => entry[column])))].join('\n'))

@@ -1,7 +1,7 @@
 import { AzcredError } from '@azcred/core'
 import type { HmacSigner } from './hmac-webcrypto'
-import { headerMap, type SignableRequest, storageStringToSign } from './storage-string-to-sign'
-import { tableLiteStringToSign, tableStringToSign } from './table-string-to-sign'
+import { headerMap, type SignableRequest, storageStringToSignFrom, toUrl } from './storage-string-to-sign'
+import { tableLiteStringToSignFrom, tableStringToSignFrom } from './table-string-to-sign'
 
 /** Options of `createSharedKeySigner`. */
 export interface SharedKeySignerOptions {
@@ -43,22 +43,28 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
   const hmac = createHmac(options.accountKey)
   return {
     accountName,
-    async authorize(request, scheme = 'storage') {
+    authorize(request, scheme = 'storage') {
       const headers = headerMap(request.headers)
       const added: Record<string, string> = {}
-      let signed = request
       if (!headers.has('x-ms-date') && !headers.has('date')) {
         added['x-ms-date'] = new Date().toUTCString()
-        signed = { ...request, headers: { ...Object.fromEntries(headers), ...added } }
+        headers.set('x-ms-date', added['x-ms-date'])
       }
+      const url = toUrl(request.url)
       const stringToSign =
         scheme === 'table'
-          ? tableStringToSign(signed, accountName)
+          ? tableStringToSignFrom(request.method, url, headers, accountName)
           : scheme === 'table-lite'
-            ? tableLiteStringToSign(signed, accountName)
-            : storageStringToSign(signed, accountName)
-      added.authorization = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:${await hmac(stringToSign)}`
-      return added
+            ? tableLiteStringToSignFrom(url, headers, accountName)
+            : storageStringToSignFrom(request.method, url, headers, accountName)
+      const prefix = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:`
+      const finish = (signature: string): Record<string, string> => {
+        added.authorization = prefix + signature
+        return added
+      }
+      // node:crypto signs synchronously: skip the extra await the WebCrypto path needs.
+      const signature = hmac(stringToSign)
+      return typeof signature === 'string' ? Promise.resolve(finish(signature)) : signature.then(finish)
     },
     async sign(stringToSign) {
       return hmac(stringToSign)

@@ -28,7 +28,7 @@ export function headerMap(headers: Headers | Record<string, string>): Map<string
       map.set(name.toLowerCase(), value)
     })
   } else {
-    for (const [name, value] of Object.entries(headers)) map.set(name.toLowerCase(), String(value))
+    for (const name in headers) map.set(name.toLowerCase(), String((headers as Record<string, string>)[name]))
   }
   return map
 }
@@ -36,10 +36,25 @@ export function headerMap(headers: Headers | Record<string, string>): Map<string
 /** `x-ms-*` headers, lower-cased, sorted by name, `name:value` with folded whitespace, one per line. */
 export function canonicalizedHeaders(headers: Map<string, string>): string {
   let result = ''
-  for (const name of [...headers.keys()].filter((key) => key.startsWith('x-ms-')).sort()) {
-    result += `${name.trim()}:${(headers.get(name) ?? '').replace(/\s*[\r\n]+\s*/g, ' ').trim()}\n`
+  const names: string[] = []
+  for (const name of headers.keys()) if (name.startsWith('x-ms-')) names.push(name)
+  names.sort()
+  for (const name of names) {
+    const value = headers.get(name) ?? ''
+    // Unfold continuation lines only when there are any (the common value has none).
+    const folded = value.includes('\n') || value.includes('\r') ? value.replace(/\s*[\r\n]+\s*/g, ' ') : value
+    result += `${name.trim()}:${folded.trim()}\n`
   }
   return result
+}
+
+function decode(value: string): string {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
 }
 
 /**
@@ -48,12 +63,23 @@ export function canonicalizedHeaders(headers: Map<string, string>): string {
  */
 export function canonicalizedResource(url: URL, account: string): string {
   let result = `/${account}${url.pathname === '' ? '/' : url.pathname}`
+  if (url.search === '') return result
+  // Split the raw query ourselves: values are percent-decoded as the service does ('+' stays '+',
+  // unlike URLSearchParams, which would read it as a space).
   const parameters = new Map<string, string[]>()
-  for (const [name, value] of url.searchParams) {
-    const key = name.toLowerCase()
-    parameters.set(key, [...(parameters.get(key) ?? []), value])
+  for (const pair of url.search.slice(1).split('&')) {
+    if (pair === '') continue
+    const equals = pair.indexOf('=')
+    const key = decode(equals === -1 ? pair : pair.slice(0, equals)).toLowerCase()
+    const value = equals === -1 ? '' : decode(pair.slice(equals + 1))
+    const values = parameters.get(key)
+    if (values === undefined) parameters.set(key, [value])
+    else values.push(value)
   }
-  for (const name of [...parameters.keys()].sort()) result += `\n${name}:${(parameters.get(name) ?? []).sort().join(',')}`
+  for (const name of [...parameters.keys()].sort()) {
+    const values = parameters.get(name) as string[]
+    result += `\n${name}:${values.length === 1 ? values[0] : values.sort().join(',')}`
+  }
   return result
 }
 
@@ -63,9 +89,17 @@ export function canonicalizedResource(url: URL, account: string): string {
  * canonicalized `x-ms-*` headers and the canonicalized resource.
  */
 export function storageStringToSign(request: SignableRequest, account: string): string {
-  const headers = headerMap(request.headers)
-  const url = typeof request.url === 'string' ? new URL(request.url) : request.url
-  let result = `${request.method.toUpperCase()}\n`
+  return storageStringToSignFrom(request.method, toUrl(request.url), headerMap(request.headers), account)
+}
+
+/** `request.url` as a `URL`. */
+export function toUrl(url: string | URL): URL {
+  return typeof url === 'string' ? new URL(url) : url
+}
+
+/** {@link storageStringToSign} over already-parsed parts (the signer parses once). */
+export function storageStringToSignFrom(method: string, url: URL, headers: Map<string, string>, account: string): string {
+  let result = `${method.toUpperCase()}\n`
   for (const name of STANDARD_HEADERS) {
     let value = headers.get(name) ?? ''
     if (name === 'content-length' && value === '0') value = ''

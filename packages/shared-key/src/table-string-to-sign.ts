@@ -1,4 +1,4 @@
-import { headerMap, type SignableRequest } from './storage-string-to-sign'
+import { headerMap, type SignableRequest, toUrl } from './storage-string-to-sign'
 
 // Table signs only the `comp` query parameter.
 function tableResource(url: URL, account: string): string {
@@ -13,13 +13,20 @@ function tableDate(headers: Map<string, string>): string {
 
 /** Table service Shared Key string-to-sign: verb, Content-MD5, Content-Type, date, resource (`?comp=` only). */
 export function tableStringToSign(request: SignableRequest, account: string): string {
-  const headers = headerMap(request.headers)
-  const url = typeof request.url === 'string' ? new URL(request.url) : request.url
-  return `${request.method.toUpperCase()}\n${headers.get('content-md5') ?? ''}\n${headers.get('content-type') ?? ''}\n${tableDate(headers)}\n${tableResource(url, account)}`
+  return tableStringToSignFrom(request.method, toUrl(request.url), headerMap(request.headers), account)
+}
+
+/** {@link tableStringToSign} over already-parsed parts. */
+export function tableStringToSignFrom(method: string, url: URL, headers: Map<string, string>, account: string): string {
+  return `${method.toUpperCase()}\n${headers.get('content-md5') ?? ''}\n${headers.get('content-type') ?? ''}\n${tableDate(headers)}\n${tableResource(url, account)}`
 }
 
 /** Table service Shared Key Lite string-to-sign: date, resource (`?comp=` only). */
 export function tableLiteStringToSign(request: SignableRequest, account: string): string {
-  const url = typeof request.url === 'string' ? new URL(request.url) : request.url
-  return `${tableDate(headerMap(request.headers))}\n${tableResource(url, account)}`
+  return tableLiteStringToSignFrom(toUrl(request.url), headerMap(request.headers), account)
+}
+
+/** {@link tableLiteStringToSign} over already-parsed parts. */
+export function tableLiteStringToSignFrom(url: URL, headers: Map<string, string>, account: string): string {
+  return `${tableDate(headers)}\n${tableResource(url, account)}`
 }
