@@ -1,0 +1,39 @@
+import type { FetchLike, TokenCredential } from '@azcred/core'
+import { parseClaimsChallenge } from './claims-challenge'
+
+/** Options of {@link createAuthenticatedFetch}. */
+export interface AuthenticatedFetchOptions {
+  credential: TokenCredential
+  scopes: string | string[]
+  /** The `fetch` underneath. Default `globalThis.fetch`. */
+  fetch?: FetchLike
+}
+
+function replayable(body: RequestInit['body']): boolean {
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams
+}
+
+/**
+ * A `fetch` that sends `Authorization: Bearer <token>` from the credential and, on a 401 carrying a
+ * claims challenge, asks the credential again with those claims and retries once (when the body can
+ * be replayed).
+ * @example const fetchWithToken = createAuthenticatedFetch({ credential, scopes: 'https://graph.microsoft.com/.default' })
+ */
+export function createAuthenticatedFetch(options: AuthenticatedFetchOptions): FetchLike {
+  const { credential, scopes } = options
+  const send = async (input: string, init: RequestInit, claims?: string): Promise<Response> => {
+    const token = await credential.getToken(scopes, claims === undefined ? {} : { claims })
+    if (token === null) throw new Error('the credential returned no token')
+    const headers = new Headers(init.headers)
+    headers.set('authorization', `Bearer ${token.token}`)
+    return (options.fetch ?? globalThis.fetch)(input, { ...init, headers })
+  }
+  return async (input, init = {}) => {
+    const response = await send(input, init)
+    if (response.status !== 401 || !replayable(init.body)) return response
+    const claims = parseClaimsChallenge(response.headers.get('www-authenticate') ?? undefined)
+    if (claims === undefined) return response
+    await response.body?.cancel()
+    return send(input, init, claims)
+  }
+}
