@@ -1,5 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential, TokenLifecycle } from '@azcred/core'
-import { createImdsHost, DEFAULT_PROBE_TIMEOUT_MS, resolveImdsEndpoint } from './managed-identity-imds'
+import { createImdsHostFromOptions } from './managed-identity-imds'
 import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 
@@ -25,9 +25,7 @@ export class ManagedIdentityCredential implements TokenCredential {
   constructor(options?: ManagedIdentityCredentialOptions)
   constructor(first?: string | ManagedIdentityCredentialOptions, second?: ManagedIdentityCredentialOptions) {
     const { options, identity } = readConstructorArguments(first, second)
-    const probe = options.probe === true ? {} : options.probe === false ? undefined : options.probe
-    const host = createImdsHost(resolveImdsEndpoint(options.endpoint), probe === undefined ? undefined : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS))
-    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options)
+    this.#lifecycle = createManagedIdentityLifecycle(createImdsHostFromOptions(options), identity, options)
   }
 
   /**

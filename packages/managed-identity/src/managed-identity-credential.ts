@@ -4,26 +4,20 @@ import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from
 import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
 import { createAzureMlHost, ENV_MSI_SECRET } from './managed-identity-azure-ml'
 import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
-import { createImdsHost, DEFAULT_PROBE_TIMEOUT_MS, resolveImdsEndpoint } from './managed-identity-imds'
+import { createImdsHostFromOptions } from './managed-identity-imds'
 import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
-import { type ManagedIdentityCredentialOptions, readConstructorArguments, type UserAssignedIdentity } from './managed-identity-options'
+import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 import type { ManagedIdentityHost } from './managed-identity-request'
 import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
 import { detectManagedIdentitySource, type ManagedIdentitySource } from './managed-identity-source'
+import { createLazyUndiciFetch } from './managed-identity-undici'
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
 
 /** IMDS is never reached through a proxy: when proxy variables are set, talk to it over a direct undici agent. */
 function directFetchWhenProxied(): FetchLike | undefined {
   if (!PROXY_VARIABLES.some((name) => readEnv(name) !== undefined)) return undefined
-  let direct: Promise<FetchLike> | undefined
-  return async (input, init) => {
-    direct ??= import('undici').then(({ Agent, fetch }) => {
-      const dispatcher = new Agent()
-      return (url: string, request: RequestInit) => fetch(url, { ...(request as object), dispatcher }) as unknown as Promise<Response>
-    })
-    return (await direct)(input, init)
-  }
+  return createLazyUndiciFetch(({ Agent }) => new Agent())
 }
 
 function required(name: string): string {
@@ -42,10 +36,8 @@ function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredenti
       return createCloudShellHost(required(ENV_MSI_ENDPOINT))
     case 'azure-arc':
       return createArcHost(readEnv(ENV_IDENTITY_ENDPOINT) ?? DEFAULT_ARC_ENDPOINT, options.arcKeyDirectory ?? defaultArcKeyDirectory())
-    default: {
-      const probe = options.probe === true ? {} : options.probe === false ? undefined : options.probe
-      return createImdsHost(resolveImdsEndpoint(options.endpoint), probe === undefined ? undefined : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS))
-    }
+    default:
+      return createImdsHostFromOptions(options)
   }
 }
 
@@ -68,17 +60,25 @@ export class ManagedIdentityCredential implements TokenCredential {
   readonly #source: ManagedIdentitySource
   readonly #lifecycle: TokenLifecycle | undefined
   readonly #workload: WorkloadIdentityCredential | undefined
-  readonly #identity: UserAssignedIdentity | undefined
+  /** Set when the options ask for something the detected host cannot do. */
+  readonly #refusal: AzcredError | undefined
 
   constructor(clientId: string, options?: ManagedIdentityCredentialOptions)
   constructor(options?: ManagedIdentityCredentialOptions)
   constructor(first?: string | ManagedIdentityCredentialOptions, second?: ManagedIdentityCredentialOptions) {
     const { options, identity } = readConstructorArguments(first, second)
-    this.#identity = identity
-    this.#source = detectManagedIdentitySource({ clientId: identity?.kind === 'clientId' ? identity.value : undefined })
+    const clientId = identity?.kind === 'clientId' ? identity.value : undefined
+    this.#source = detectManagedIdentitySource({ clientId })
     if (this.#source.name === 'workload-identity') {
+      if (identity !== undefined && clientId === undefined) {
+        this.#refusal = new AzcredError(
+          'AZCRED_CONFIG_INVALID',
+          `AKS workload identity selects an identity by client id, but options.${identity.kind} was given: pass clientId`,
+        )
+        return
+      }
       const { fetch, timeoutMs, onEvent, retry, refresh } = options
-      this.#workload = new WorkloadIdentityCredential({ clientId: identity?.value, fetch, timeoutMs, onEvent, retry, refresh })
+      this.#workload = new WorkloadIdentityCredential({ clientId, fetch, timeoutMs, onEvent, retry, refresh })
       return
     }
     const host = hostFor(this.#source, options)
@@ -95,17 +95,8 @@ export class ManagedIdentityCredential implements TokenCredential {
    * @throws AzcredError see the class documentation.
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
-    if (this.#workload !== undefined) {
-      if (this.#identity !== undefined && this.#identity.kind !== 'clientId') {
-        return Promise.reject(
-          new AzcredError(
-            'AZCRED_CONFIG_INVALID',
-            `AKS workload identity selects an identity by client id, but options.${this.#identity.kind} was given: pass clientId`,
-          ),
-        )
-      }
-      return this.#workload.getToken(scopes, withoutTenant(options))
-    }
+    if (this.#refusal !== undefined) return Promise.reject(this.#refusal)
+    if (this.#workload !== undefined) return this.#workload.getToken(scopes, withoutTenant(options))
     return (this.#lifecycle as TokenLifecycle).getToken(scopes, withoutTenant(options))
   }
 }

@@ -1,4 +1,5 @@
 import { AzcredError, type FetchLike, readEnv, sendJsonRequest } from '@azcred/core'
+import type { ManagedIdentityCredentialOptions } from './managed-identity-options'
 import { type HostTokenRequest, identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
 
 /** `AZURE_POD_IDENTITY_AUTHORITY_HOST`: an IMDS replacement's base URL (pod identity, tests). */
@@ -75,4 +76,16 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
       return requestManagedIdentityToken('IMDS', { url, headers: { Metadata: 'true' } }, request)
     },
   }
+}
+
+/**
+ * The IMDS host the options describe: base from {@link resolveImdsEndpoint}, probe on when
+ * `options.probe` asks for it (default timeout {@link DEFAULT_PROBE_TIMEOUT_MS}).
+ * @throws AzcredError AZCRED_CONFIG_INVALID for an `endpoint` that is not an http(s) URL.
+ */
+export function createImdsHostFromOptions(options: Pick<ManagedIdentityCredentialOptions, 'endpoint' | 'probe'>): ManagedIdentityHost {
+  const { probe } = options
+  const probeTimeoutMs =
+    probe === undefined || probe === false ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
+  return createImdsHost(resolveImdsEndpoint(options.endpoint), probeTimeoutMs)
 }

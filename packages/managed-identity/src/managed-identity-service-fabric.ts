@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import { connect } from 'node:tls'
 import { AzcredError, type FetchLike } from '@azcred/core'
 import { identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import { createLazyUndiciFetch } from './managed-identity-undici'
 
 /** `IDENTITY_SERVER_THUMBPRINT`: the thumbprint of Service Fabric's self-signed endpoint certificate. */
 export const ENV_IDENTITY_SERVER_THUMBPRINT = 'IDENTITY_SERVER_THUMBPRINT'
@@ -19,42 +20,36 @@ function normalizeThumbprint(value: string): string {
  */
 export function createPinnedFetch(thumbprint: string): FetchLike {
   const expected = normalizeThumbprint(thumbprint)
-  let pinned: Promise<FetchLike> | undefined
-  const build = async (): Promise<FetchLike> => {
-    const { Agent, fetch } = await import('undici')
-    const dispatcher = new Agent({
-      connect(options, callback) {
-        const hostname = options.hostname
-        // The chain is self-signed by design; the pin below is the check that replaces it.
-        const socket = connect({
-          host: hostname,
-          port: Number(options.port) || 443,
-          servername: isIP(hostname) === 0 ? hostname : undefined,
-          rejectUnauthorized: false,
-          ALPNProtocols: ['http/1.1'],
-        })
-        let settled = false
-        socket.once('secureConnect', () => {
-          const certificate = socket.getPeerCertificate()
-          const presented = [certificate.fingerprint, certificate.fingerprint256].filter(Boolean).map((value) => normalizeThumbprint(value))
-          settled = true
-          if (presented.includes(expected)) return callback(null, socket)
-          socket.destroy()
-          callback(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }), null)
-        })
-        socket.once('error', (error) => {
-          if (!settled) callback(error, null)
-          settled = true
-        })
-        return socket
-      },
-    })
-    return (input, init) => fetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>
-  }
-  return async (input, init) => {
-    pinned ??= build()
-    return (await pinned)(input, init)
-  }
+  return createLazyUndiciFetch(
+    ({ Agent }) =>
+      new Agent({
+        connect(options, callback) {
+          const hostname = options.hostname
+          // The chain is self-signed by design; the pin below is the check that replaces it.
+          const socket = connect({
+            host: hostname,
+            port: Number(options.port) || 443,
+            servername: isIP(hostname) === 0 ? hostname : undefined,
+            rejectUnauthorized: false,
+            ALPNProtocols: ['http/1.1'],
+          })
+          let settled = false
+          socket.once('secureConnect', () => {
+            const certificate = socket.getPeerCertificate()
+            const presented = [certificate.fingerprint, certificate.fingerprint256].filter(Boolean).map((value) => normalizeThumbprint(value))
+            settled = true
+            if (presented.includes(expected)) return callback(null, socket)
+            socket.destroy()
+            callback(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }), null)
+          })
+          socket.once('error', (error) => {
+            if (!settled) callback(error, null)
+            settled = true
+          })
+          return socket
+        },
+      }),
+  )
 }
 
 function isPinMismatch(error: unknown): boolean {
