@@ -14,8 +14,8 @@ type Handler = Dispatcher.DispatchHandler
 type DispatchOptions = Dispatcher.DispatchOptions
 type Dispatch = Dispatcher['dispatch']
 
-/** Sets one header on undici's header forms (object, flat array, or iterable of pairs). */
-export function withHeader(headers: DispatchOptions['headers'], name: string, value: string): Record<string, string | string[]> {
+/** undici's header forms (object, flat array, or iterable of pairs) as one object with lower-cased names. */
+export function headerRecord(headers: DispatchOptions['headers']): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {}
   if (Array.isArray(headers)) {
     for (let index = 0; index + 1 < headers.length; index += 2) result[String(headers[index]).toLowerCase()] = headers[index + 1] as string
@@ -26,6 +26,12 @@ export function withHeader(headers: DispatchOptions['headers'], name: string, va
       if (headerValue !== undefined) result[key.toLowerCase()] = headerValue
     }
   }
+  return result
+}
+
+/** The request's headers with one header set. */
+export function withHeader(headers: DispatchOptions['headers'], name: string, value: string): Record<string, string | string[]> {
+  const result = headerRecord(headers)
   result[name.toLowerCase()] = value
   return result
 }

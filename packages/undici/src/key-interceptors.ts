@@ -1,6 +1,6 @@
 import { AzureSasCredential } from '@azcred/key-credential'
 import type { Dispatcher } from 'undici'
-import { dispatchAfter, withHeader } from './bearer-token-interceptor'
+import { dispatchAfter, headerRecord, withHeader } from './bearer-token-interceptor'
 
 /** Anything that signs a request with Shared Key: `@azcred/shared-key`'s signer. */
 export interface RequestAuthorizer {
@@ -12,9 +12,7 @@ export interface RequestAuthorizer {
 
 function flatHeaders(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
   const result: Record<string, string> = {}
-  for (const [name, value] of Object.entries(withHeader(headers, 'x-azcred-placeholder', ''))) {
-    if (name !== 'x-azcred-placeholder') result[name] = Array.isArray(value) ? value.join(', ') : value
-  }
+  for (const [name, value] of Object.entries(headerRecord(headers))) result[name] = Array.isArray(value) ? value.join(', ') : value
   return result
 }
 
@@ -48,8 +46,15 @@ export function sharedKeyInterceptor(options: {
  */
 export function sasInterceptor(options: { credential: { signature: string } }): Dispatcher.DispatcherComposeInterceptor {
   const { credential } = options
+  // A plain { signature } is parsed once per signature value, not once per request.
+  let parsed: { signature: string; sas: AzureSasCredential } | undefined
+  const current = (): AzureSasCredential => {
+    if (credential instanceof AzureSasCredential) return credential
+    if (parsed?.signature !== credential.signature) parsed = { signature: credential.signature, sas: new AzureSasCredential(credential.signature) }
+    return parsed.sas
+  }
   return (dispatch) => (request, handler) => {
-    const sas = credential instanceof AzureSasCredential ? credential : new AzureSasCredential(credential.signature)
+    const sas = current()
     const url = new URL(sas.apply(`${request.origin}${request.path}`))
     return dispatch({ ...request, path: `${url.pathname}${url.search}` }, handler)
   }
