@@ -2,14 +2,7 @@ import { buildCosmosMasterKeySigner, type CosmosMasterKeySigner } from './cosmos
 import { createWebCryptoHmac } from './hmac-webcrypto'
 import { buildSharedKeySigner, type SharedKeySigner, type SharedKeySignerOptions } from './shared-key-signer'
 
-export type { CosmosMasterKeySigner, CosmosSignableRequest } from './cosmos-master-key'
-export { cosmosStringToSign } from './cosmos-master-key'
-export type { AccountSasOptions, SasCommonOptions, ServiceSasOptions, ServiceSasResource } from './sas-generation'
-export { DEFAULT_SAS_VERSION, generateAccountSas, generateServiceSas } from './sas-generation'
-export type { SharedKeyScheme, SharedKeySigner, SharedKeySignerOptions } from './shared-key-signer'
-export type { SignableRequest } from './storage-string-to-sign'
-export { storageStringToSign } from './storage-string-to-sign'
-export { tableLiteStringToSign, tableStringToSign } from './table-string-to-sign'
+export * from './shared-key-exports'
 
 /**
  * A Storage Shared Key signer (Blob, Queue, File) using WebCrypto, so it runs on every runtime; Node
