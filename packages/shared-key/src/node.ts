@@ -1,15 +1,8 @@
-import { createHmac } from 'node:crypto'
 import { buildCosmosMasterKeySigner, type CosmosMasterKeySigner } from './cosmos-master-key'
-import type { HmacSigner } from './hmac-webcrypto'
-import { decodeAccountKey } from './hmac-webcrypto'
+import { createNodeHmac } from './hmac-node'
 import { buildSharedKeySigner, type SharedKeySigner, type SharedKeySignerOptions } from './shared-key-signer'
 
 export * from './shared-key-exports'
-
-function createNodeHmac(accountKey: string): HmacSigner {
-  const key = Buffer.from(decodeAccountKey(accountKey))
-  return (stringToSign) => createHmac('sha256', key).update(stringToSign, 'utf8').digest('base64')
-}
 
 /**
  * A Storage Shared Key signer (Blob, Queue, File) on `node:crypto`: the key is decoded once and each

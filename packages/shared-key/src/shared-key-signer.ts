@@ -1,7 +1,7 @@
 import { AzcredError } from '@azcred/core'
 import type { HmacSigner } from './hmac-webcrypto'
-import { headerMap, type SignableRequest, storageStringToSignFrom, toUrl } from './storage-string-to-sign'
-import { tableLiteStringToSignFrom, tableStringToSignFrom } from './table-string-to-sign'
+import { type SignableRequest, StorageHeaders, storageStringToSignFrom, toUrl } from './storage-string-to-sign'
+import { tableHeaders, tableLiteStringToSignFrom, tableStringToSignFrom } from './table-string-to-sign'
 
 /** Options of `createSharedKeySigner`. */
 export interface SharedKeySignerOptions {
@@ -44,19 +44,25 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
   return {
     accountName,
     authorize(request, scheme = 'storage') {
-      const headers = headerMap(request.headers)
       const added: Record<string, string> = {}
-      if (!headers.has('x-ms-date') && !headers.has('date')) {
-        added['x-ms-date'] = new Date().toUTCString()
-        headers.set('x-ms-date', added['x-ms-date'])
+      let stringToSign: string
+      if (scheme === 'storage') {
+        const headers = new StorageHeaders(request.headers)
+        if (!headers.hasDate) {
+          added['x-ms-date'] = new Date().toUTCString()
+          headers.add('x-ms-date', added['x-ms-date'])
+        }
+        stringToSign = storageStringToSignFrom(request.method, request.url, headers, accountName)
+      } else {
+        const headers = tableHeaders(request.headers)
+        if (headers.date === '') {
+          added['x-ms-date'] = new Date().toUTCString()
+          headers.date = added['x-ms-date']
+        }
+        const url = toUrl(request.url)
+        stringToSign =
+          scheme === 'table' ? tableStringToSignFrom(request.method, url, headers, accountName) : tableLiteStringToSignFrom(url, headers, accountName)
       }
-      const url = toUrl(request.url)
-      const stringToSign =
-        scheme === 'table'
-          ? tableStringToSignFrom(request.method, url, headers, accountName)
-          : scheme === 'table-lite'
-            ? tableLiteStringToSignFrom(url, headers, accountName)
-            : storageStringToSignFrom(request.method, url, headers, accountName)
       const prefix = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:`
       const finish = (signature: string): Record<string, string> => {
         added.authorization = prefix + signature

@@ -4,6 +4,7 @@ import { StorageSharedKeyCredential } from '@azure/storage-blob'
 import { describe, expect, it } from 'vitest'
 import { createSharedKeySigner, storageStringToSign } from './index'
 import { createSharedKeySigner as createNodeSharedKeySigner } from './node'
+import { canonicalizedResource } from './storage-string-to-sign'
 
 // Azurite's documented development account (a public, well-known key).
 const ACCOUNT = 'devstoreaccount1'
@@ -65,6 +66,34 @@ describe('storageStringToSign: golden vectors', () => {
   it('repeated query parameters: names lower-cased, values sorted and comma-joined', () => {
     const signed = storageStringToSign({ method: 'GET', url: 'https://a.queue.core.windows.net/q?b=x&a=2&A=1', headers: { 'x-ms-date': DATE } }, 'a')
     expect(signed.endsWith('/a/q\na:1,2\nb:x')).toBe(true)
+  })
+})
+
+describe('canonicalizedResource: string URLs split without URL agree with new URL', () => {
+  // The fast path must give what WHATWG URL parsing (and so the transport) gives, or step aside.
+  const urls = [
+    'https://a.blob.core.windows.net/c/b.txt',
+    'HTTPS://A.blob.core.windows.net/c/b.txt?COMP=list&Prefix=x',
+    'http://127.0.0.1:10000/devstoreaccount1/c?restype=container&comp=list&prefix=a%20b&include=metadata',
+    'https://a.blob.core.windows.net',
+    'https://a.blob.core.windows.net?comp=list',
+    'https://a.blob.core.windows.net/?',
+    'https://a.blob.core.windows.net/c/b?x=1#frag?y=2',
+    'https://a.blob.core.windows.net/c/./b/../d',
+    'https://a.blob.core.windows.net/c/%2e%2E/d',
+    'https://a.blob.core.windows.net/c/.hidden',
+    'https://a.blob.core.windows.net/c/na me é.txt?q=é ü',
+    'https://a.blob.core.windows.net/c\\b',
+    'https://a.blob.core.windows.net/c/b\ttab?x=a\tb',
+    'https://a.blob.core.windows.net/c/{b}^|[x]`<>"?v="<>\'',
+    'https://a.blob.core.windows.net/c//double//slash?a=1&a=0&b&=x&&c=%zz',
+    'https://user:pw@a.blob.core.windows.net:8443/c/b?sv=2025&sig=a%2Bb%3D+c',
+    ' https://a.blob.core.windows.net/c/lead-space',
+    'https://a.blob.core.windows.net/c/b?x=a\tb&y=c\nd',
+    'https://a.blob.core.windows.net/c/b?x=trailing-space ',
+  ]
+  it.each(urls)('%s', (url) => {
+    expect(canonicalizedResource(url, 'a')).toBe(canonicalizedResource(new URL(url), 'a'))
   })
 })
 

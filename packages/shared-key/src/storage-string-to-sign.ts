@@ -6,45 +6,79 @@ export interface SignableRequest {
 }
 
 // Blob, Queue and File sign these standard headers, in this order, before the x-ms-* headers.
-const STANDARD_HEADERS = [
-  'content-encoding',
-  'content-language',
-  'content-length',
-  'content-md5',
-  'content-type',
-  'date',
-  'if-modified-since',
-  'if-match',
-  'if-none-match',
-  'if-unmodified-since',
-  'range',
-] as const
+const STANDARD_SLOTS = new Map<string, number>(
+  [
+    'content-encoding',
+    'content-language',
+    'content-length',
+    'content-md5',
+    'content-type',
+    'date',
+    'if-modified-since',
+    'if-match',
+    'if-none-match',
+    'if-unmodified-since',
+    'range',
+  ].map((name, slot) => [name, slot]),
+)
+const CONTENT_LENGTH = 2
+const DATE = 5
 
-/** Lower-cased header names to values, from either a `Headers` or a plain object. */
-export function headerMap(headers: Headers | Record<string, string>): Map<string, string> {
-  const map = new Map<string, string>()
+/** Calls `visit(lower-cased name, value)` for each header of a `Headers` or a plain object. */
+export function forEachHeader(headers: Headers | Record<string, string>, visit: (name: string, value: string) => void): void {
   if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
+    // Headers already lower-cases its names.
     ;(headers as Headers).forEach((value, name) => {
-      map.set(name.toLowerCase(), value)
+      visit(name, value)
     })
   } else {
-    for (const name in headers) map.set(name.toLowerCase(), String((headers as Record<string, string>)[name]))
+    for (const name in headers) visit(name.toLowerCase(), String((headers as Record<string, string>)[name]))
   }
-  return map
 }
 
-/** `x-ms-*` headers, lower-cased, sorted by name, `name:value` with folded whitespace, one per line. */
-export function canonicalizedHeaders(headers: Map<string, string>): string {
-  let result = ''
-  const names: string[] = []
-  for (const name of headers.keys()) if (name.startsWith('x-ms-')) names.push(name)
-  names.sort()
-  for (const name of names) {
-    const value = headers.get(name) ?? ''
-    // Unfold continuation lines only when there are any (the common value has none).
-    const folded = value.includes('\n') || value.includes('\r') ? value.replace(/\s*[\r\n]+\s*/g, ' ') : value
-    result += `${name.trim()}:${folded.trim()}\n`
+/**
+ * What Blob, Queue and File sign of the headers, gathered in one pass: the eleven standard values by
+ * position, and the `x-ms-*` headers as `[name, value]`.
+ */
+export class StorageHeaders {
+  readonly standard: string[] = ['', '', '', '', '', '', '', '', '', '', '']
+  readonly ms: [string, string][] = []
+  hasMsDate = false
+
+  /** Whether the request carries a date (`x-ms-date` or `Date`); Shared Key needs one. */
+  get hasDate(): boolean {
+    return this.hasMsDate || this.standard[DATE] !== ''
   }
+
+  constructor(headers: Headers | Record<string, string>) {
+    forEachHeader(headers, (name, value) => this.add(name, value))
+  }
+
+  add(name: string, value: string): void {
+    if (name.startsWith('x-ms-')) {
+      this.ms.push([name, value])
+      if (name === 'x-ms-date') this.hasMsDate = true
+    } else {
+      const slot = STANDARD_SLOTS.get(name)
+      if (slot !== undefined) this.standard[slot] = value
+    }
+  }
+}
+
+function byName(a: [string, string], b: [string, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+}
+
+// Unfolds continuation lines only when there are any (the common value has none).
+function unfold(value: string): string {
+  return (value.includes('\n') || value.includes('\r') ? value.replace(/\s*[\r\n]+\s*/g, ' ') : value).trim()
+}
+
+/** `x-ms-*` headers, sorted by lower-cased name, `name:value` with folded whitespace, one per line. */
+export function canonicalizedHeaders(ms: [string, string][]): string {
+  if (ms.length > 1) ms.sort(byName)
+  let result = ''
+  for (const [name, value] of ms) result += `${name.trim()}:${unfold(value)}\n`
   return result
 }
 
@@ -57,28 +91,52 @@ function decode(value: string): string {
   }
 }
 
+function byNameThenValue(a: [string, string], b: [string, string]): number {
+  return byName(a, b) || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
+}
+
+// An absolute http(s) URL that WHATWG URL parsing would leave as written where it matters: a path of
+// plain characters without dot segments, a query of printable ASCII (whatever `new URL` would escape
+// there decodes back to the same text); the fragment is dropped.
+const PLAIN_URL = /^https?:\/\/[^/?#\\\s]+(\/[\w\-.~!$&'()*+,;=:@%/]*)?(\?[!-"$-~]*)?(?:#\S*)?$/i
+const DOT_SEGMENT = /\/\.|%2e/i
+
+/**
+ * The encoded path and the query (with its `?`, or empty) that a request to `url` sends. Plain string
+ * URLs are split without building a `URL` (the common case, and the hot path of signing); any other
+ * string goes through `new URL`, so both give what the transport puts on the wire.
+ */
+export function pathAndQuery(url: string | URL): [path: string, query: string] {
+  if (typeof url === 'string') {
+    const match = PLAIN_URL.exec(url)
+    if (match !== null && !(match[1] !== undefined && DOT_SEGMENT.test(match[1]))) return [match[1] ?? '/', match[2] ?? '']
+    url = new URL(url)
+  }
+  return [url.pathname === '' ? '/' : url.pathname, url.search]
+}
+
 /**
  * `/{account}{encoded path}` then, per query parameter (names lower-cased and sorted), a line
  * `name:value`, repeated values decoded, sorted and comma-joined.
  */
-export function canonicalizedResource(url: URL, account: string): string {
-  let result = `/${account}${url.pathname === '' ? '/' : url.pathname}`
-  if (url.search === '') return result
+export function canonicalizedResource(url: string | URL, account: string): string {
+  const [path, search] = pathAndQuery(url)
+  let result = `/${account}${path}`
+  if (search.length <= 1) return result
   // Split the raw query ourselves: values are percent-decoded as the service does ('+' stays '+',
   // unlike URLSearchParams, which would read it as a space).
-  const parameters = new Map<string, string[]>()
-  for (const pair of url.search.slice(1).split('&')) {
+  const parameters: [string, string][] = []
+  for (const pair of search.slice(1).split('&')) {
     if (pair === '') continue
     const equals = pair.indexOf('=')
-    const key = decode(equals === -1 ? pair : pair.slice(0, equals)).toLowerCase()
-    const value = equals === -1 ? '' : decode(pair.slice(equals + 1))
-    const values = parameters.get(key)
-    if (values === undefined) parameters.set(key, [value])
-    else values.push(value)
+    if (equals === -1) parameters.push([decode(pair).toLowerCase(), ''])
+    else parameters.push([decode(pair.slice(0, equals)).toLowerCase(), decode(pair.slice(equals + 1))])
   }
-  for (const name of [...parameters.keys()].sort()) {
-    const values = parameters.get(name) as string[]
-    result += `\n${name}:${values.length === 1 ? values[0] : values.sort().join(',')}`
+  if (parameters.length > 1) parameters.sort(byNameThenValue)
+  let previous: string | undefined
+  for (const [name, value] of parameters) {
+    result += name === previous ? `,${value}` : `\n${name}:${value}`
+    previous = name
   }
   return result
 }
@@ -89,7 +147,7 @@ export function canonicalizedResource(url: URL, account: string): string {
  * canonicalized `x-ms-*` headers and the canonicalized resource.
  */
 export function storageStringToSign(request: SignableRequest, account: string): string {
-  return storageStringToSignFrom(request.method, toUrl(request.url), headerMap(request.headers), account)
+  return storageStringToSignFrom(request.method, request.url, new StorageHeaders(request.headers), account)
 }
 
 /** `request.url` as a `URL`. */
@@ -98,13 +156,9 @@ export function toUrl(url: string | URL): URL {
 }
 
 /** {@link storageStringToSign} over already-parsed parts (the signer parses once). */
-export function storageStringToSignFrom(method: string, url: URL, headers: Map<string, string>, account: string): string {
-  let result = `${method.toUpperCase()}\n`
-  for (const name of STANDARD_HEADERS) {
-    let value = headers.get(name) ?? ''
-    if (name === 'content-length' && value === '0') value = ''
-    if (name === 'date' && headers.has('x-ms-date')) value = ''
-    result += `${value}\n`
-  }
-  return result + canonicalizedHeaders(headers) + canonicalizedResource(url, account)
+export function storageStringToSignFrom(method: string, url: string | URL, headers: StorageHeaders, account: string): string {
+  const standard = headers.standard
+  if (standard[CONTENT_LENGTH] === '0') standard[CONTENT_LENGTH] = ''
+  if (headers.hasMsDate) standard[DATE] = ''
+  return `${method.toUpperCase()}\n${standard.join('\n')}\n${canonicalizedHeaders(headers.ms)}${canonicalizedResource(url, account)}`
 }

@@ -1,4 +1,26 @@
-import { headerMap, type SignableRequest, toUrl } from './storage-string-to-sign'
+import { forEachHeader, type SignableRequest, toUrl } from './storage-string-to-sign'
+
+/** The headers Table signs: Content-MD5, Content-Type and the date (`x-ms-date`, else `Date`). */
+export interface TableHeaders {
+  contentMd5: string
+  contentType: string
+  date: string
+}
+
+/** Reads {@link TableHeaders} from a `Headers` or a plain object. */
+export function tableHeaders(headers: Headers | Record<string, string>): TableHeaders {
+  let msDate: string | undefined
+  let date = ''
+  const result = { contentMd5: '', contentType: '', date: '' }
+  forEachHeader(headers, (name, value) => {
+    if (name === 'x-ms-date') msDate = value
+    else if (name === 'date') date = value
+    else if (name === 'content-md5') result.contentMd5 = value
+    else if (name === 'content-type') result.contentType = value
+  })
+  result.date = msDate ?? date
+  return result
+}
 
 // Table signs only the `comp` query parameter.
 function tableResource(url: URL, account: string): string {
@@ -6,27 +28,22 @@ function tableResource(url: URL, account: string): string {
   return `/${account}${url.pathname === '' ? '/' : url.pathname}${comp === null ? '' : `?comp=${comp}`}`
 }
 
-/** The request's date: `x-ms-date`, else `Date`. */
-function tableDate(headers: Map<string, string>): string {
-  return headers.get('x-ms-date') ?? headers.get('date') ?? ''
-}
-
 /** Table service Shared Key string-to-sign: verb, Content-MD5, Content-Type, date, resource (`?comp=` only). */
 export function tableStringToSign(request: SignableRequest, account: string): string {
-  return tableStringToSignFrom(request.method, toUrl(request.url), headerMap(request.headers), account)
+  return tableStringToSignFrom(request.method, toUrl(request.url), tableHeaders(request.headers), account)
 }
 
 /** {@link tableStringToSign} over already-parsed parts. */
-export function tableStringToSignFrom(method: string, url: URL, headers: Map<string, string>, account: string): string {
-  return `${method.toUpperCase()}\n${headers.get('content-md5') ?? ''}\n${headers.get('content-type') ?? ''}\n${tableDate(headers)}\n${tableResource(url, account)}`
+export function tableStringToSignFrom(method: string, url: URL, headers: TableHeaders, account: string): string {
+  return `${method.toUpperCase()}\n${headers.contentMd5}\n${headers.contentType}\n${headers.date}\n${tableResource(url, account)}`
 }
 
 /** Table service Shared Key Lite string-to-sign: date, resource (`?comp=` only). */
 export function tableLiteStringToSign(request: SignableRequest, account: string): string {
-  return tableLiteStringToSignFrom(toUrl(request.url), headerMap(request.headers), account)
+  return tableLiteStringToSignFrom(toUrl(request.url), tableHeaders(request.headers), account)
 }
 
 /** {@link tableLiteStringToSign} over already-parsed parts. */
-export function tableLiteStringToSignFrom(url: URL, headers: Map<string, string>, account: string): string {
-  return `${tableDate(headers)}\n${tableResource(url, account)}`
+export function tableLiteStringToSignFrom(url: URL, headers: TableHeaders, account: string): string {
+  return `${headers.date}\n${tableResource(url, account)}`
 }
