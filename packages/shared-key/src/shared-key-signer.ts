@@ -53,7 +53,7 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
           headers.add('x-ms-date', added['x-ms-date'])
         }
         stringToSign = storageStringToSignFrom(request.method, request.url, headers, accountName)
-      } else {
+      } else if (scheme === 'table' || scheme === 'table-lite') {
         const headers = tableHeaders(request.headers)
         if (headers.date === '') {
           added['x-ms-date'] = new Date().toUTCString()
@@ -62,6 +62,10 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
         const url = toUrl(request.url)
         stringToSign =
           scheme === 'table' ? tableStringToSignFrom(request.method, url, headers, accountName) : tableLiteStringToSignFrom(url, headers, accountName)
+      } else {
+        return Promise.reject(
+          new AzcredError('AZCRED_CONFIG_INVALID', `unknown Shared Key scheme ${JSON.stringify(scheme)}: use 'storage', 'table' or 'table-lite'`),
+        )
       }
       const prefix = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:`
       const finish = (signature: string): Record<string, string> => {

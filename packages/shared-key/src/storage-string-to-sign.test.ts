@@ -117,6 +117,16 @@ describe('signers', () => {
     expect(resigned.authorization).toBe(added.authorization)
   })
 
+  it('refuses an unknown scheme instead of signing with the wrong rules', async () => {
+    for (const create of [createSharedKeySigner, createNodeSharedKeySigner]) {
+      const signer = create({ accountName: ACCOUNT, accountKey: KEY })
+      await expect(signer.authorize(request, 'blob' as never)).rejects.toMatchObject({
+        code: 'AZCRED_CONFIG_INVALID',
+        message: expect.stringContaining("'table-lite'"),
+      })
+    }
+  })
+
   it('refuses a bad account name or key without showing the key', () => {
     expect(() => createSharedKeySigner({ accountName: 'Bad_Name', accountKey: KEY })).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
     const planted = 'not base64 planted-account-key!'
