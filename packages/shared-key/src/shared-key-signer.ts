@@ -41,6 +41,8 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
   if (typeof options.accountKey !== 'string')
     throw new AzcredError('AZCRED_CONFIG_INVALID', 'accountKey is missing: pass key1 or key2 from the account Access keys')
   const hmac = createHmac(options.accountKey)
+  const sharedKeyPrefix = `SharedKey ${accountName}:`
+  const litePrefix = `SharedKeyLite ${accountName}:`
   return {
     accountName,
     authorize(request, scheme = 'storage') {
@@ -67,14 +69,17 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
           new AzcredError('AZCRED_CONFIG_INVALID', `unknown Shared Key scheme ${JSON.stringify(scheme)}: use 'storage', 'table' or 'table-lite'`),
         )
       }
-      const prefix = `${scheme === 'table-lite' ? 'SharedKeyLite' : 'SharedKey'} ${accountName}:`
-      const finish = (signature: string): Record<string, string> => {
-        added.authorization = prefix + signature
-        return added
-      }
+      const prefix = scheme === 'table-lite' ? litePrefix : sharedKeyPrefix
       // node:crypto signs synchronously: skip the extra await the WebCrypto path needs.
       const signature = hmac(stringToSign)
-      return typeof signature === 'string' ? Promise.resolve(finish(signature)) : signature.then(finish)
+      if (typeof signature === 'string') {
+        added.authorization = prefix + signature
+        return Promise.resolve(added)
+      }
+      return signature.then((value) => {
+        added.authorization = prefix + value
+        return added
+      })
     },
     async sign(stringToSign) {
       return hmac(stringToSign)

@@ -26,14 +26,18 @@ const DATE = 5
 
 /** Calls `visit(lower-cased name, value)` for each header of a `Headers` or a plain object. */
 export function forEachHeader(headers: Headers | Record<string, string>, visit: (name: string, value: string) => void): void {
-  if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
-    // Headers already lower-cases its names.
-    ;(headers as Headers).forEach((value, name) => {
+  if (isHeaders(headers)) {
+    headers.forEach((value, name) => {
       visit(name, value)
     })
   } else {
-    for (const name in headers) visit(name.toLowerCase(), String((headers as Record<string, string>)[name]))
+    for (const name in headers) visit(name.toLowerCase(), String(headers[name]))
   }
+}
+
+// A fetch `Headers` (whose names are already lower-case), or anything shaped like one.
+function isHeaders(headers: Headers | Record<string, string>): headers is Headers {
+  return typeof headers.forEach === 'function' && typeof headers.get === 'function'
 }
 
 /**
@@ -51,7 +55,14 @@ export class StorageHeaders {
   }
 
   constructor(headers: Headers | Record<string, string>) {
-    forEachHeader(headers, (name, value) => this.add(name, value))
+    if (isHeaders(headers)) {
+      headers.forEach((value, name) => {
+        this.add(name, value)
+      })
+    } else {
+      // Written out (not through forEachHeader) because this is the signing hot path.
+      for (const name in headers) this.add(name.toLowerCase(), String(headers[name]))
+    }
   }
 
   add(name: string, value: string): void {
@@ -126,11 +137,15 @@ export function canonicalizedResource(url: string | URL, account: string): strin
   // Split the raw query ourselves: values are percent-decoded as the service does ('+' stays '+',
   // unlike URLSearchParams, which would read it as a space).
   const parameters: [string, string][] = []
-  for (const pair of search.slice(1).split('&')) {
-    if (pair === '') continue
-    const equals = pair.indexOf('=')
-    if (equals === -1) parameters.push([decode(pair).toLowerCase(), ''])
-    else parameters.push([decode(pair.slice(0, equals)).toLowerCase(), decode(pair.slice(equals + 1))])
+  for (let start = 1; start < search.length; ) {
+    let end = search.indexOf('&', start)
+    if (end === -1) end = search.length
+    if (end > start) {
+      const equals = search.indexOf('=', start)
+      if (equals === -1 || equals > end) parameters.push([decode(search.slice(start, end)).toLowerCase(), ''])
+      else parameters.push([decode(search.slice(start, equals)).toLowerCase(), decode(search.slice(equals + 1, end))])
+    }
+    start = end + 1
   }
   if (parameters.length > 1) parameters.sort(byNameThenValue)
   let previous: string | undefined
