@@ -18,3 +18,11 @@ export function readEnv(name: string): string | undefined {
   const value = environment?.[name]
   return value === undefined || value === '' ? undefined : value
 }
+
+// The variables undici's EnvHttpProxyAgent reads for a proxy (NO_PROXY only narrows them).
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+
+/** True when a proxy is configured through `HTTPS_PROXY` / `HTTP_PROXY` (either case, non-empty). */
+export function proxyFromEnv(): boolean {
+  return PROXY_VARIABLES.some((name) => readEnv(name) !== undefined)
+}

@@ -17,6 +17,7 @@ export {
   ENV_CLIENT_ID,
   ENV_CLIENT_SECRET,
   ENV_TENANT_ID,
+  proxyFromEnv,
   readEnv,
 } from './env'
 export type { FederatedTokenProvider, FederatedTokenRequest } from './federated-token-provider'

@@ -1,4 +1,13 @@
-import { type AccessToken, AzcredError, type FetchLike, type GetTokenOptions, readEnv, type TokenCredential, type TokenLifecycle } from '@azcred/core'
+import {
+  type AccessToken,
+  AzcredError,
+  type FetchLike,
+  type GetTokenOptions,
+  proxyFromEnv,
+  readEnv,
+  type TokenCredential,
+  type TokenLifecycle,
+} from '@azcred/core'
 import { WorkloadIdentityCredential } from '@azcred/workload-identity'
 import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
 import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
@@ -12,11 +21,9 @@ import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './manag
 import { detectManagedIdentitySource, type ManagedIdentitySource } from './managed-identity-source'
 import { createLazyUndiciFetch } from './managed-identity-undici'
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
-
 /** IMDS is never reached through a proxy: when proxy variables are set, talk to it over a direct undici agent. */
 function directFetchWhenProxied(): FetchLike | undefined {
-  if (!PROXY_VARIABLES.some((name) => readEnv(name) !== undefined)) return undefined
+  if (!proxyFromEnv()) return undefined
   return createLazyUndiciFetch(({ Agent }) => new Agent())
 }
 

@@ -1,4 +1,4 @@
-import type { FetchLike } from '@azcred/core'
+import { type FetchLike, proxyFromEnv } from '@azcred/core'
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch } from 'undici'
 
 /** Options of {@link createTransport}. Times in milliseconds. */
@@ -26,8 +26,6 @@ export interface Transport {
   close(): Promise<void>
 }
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
-
 /**
  * A tuned Node transport: keep-alive, connect/headers/body timeouts, and proxies from the
  * environment through undici's `EnvHttpProxyAgent` (which honours `NO_PROXY`).
@@ -41,7 +39,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     connections: options.connections ?? 16,
   }
-  const proxied = options.proxy !== false && PROXY_VARIABLES.some((name) => (process.env[name] ?? '') !== '')
+  const proxied = options.proxy !== false && proxyFromEnv()
   const dispatcher: Dispatcher = proxied ? new EnvHttpProxyAgent(agentOptions) : new Agent(agentOptions)
   return {
     dispatcher,
