@@ -1,6 +1,6 @@
 import { AzcredError } from '@azcred/core'
 import type { HmacSigner } from './hmac-webcrypto'
-import { type SignableRequest, StorageHeaders, storageStringToSignFrom, toUrl } from './storage-string-to-sign'
+import { type SignableRequest, StorageHeaders, storageStringToSignFrom } from './storage-string-to-sign'
 import { tableHeaders, tableLiteStringToSignFrom, tableStringToSignFrom } from './table-string-to-sign'
 
 /** Options of `createSharedKeySigner`. */
@@ -61,9 +61,10 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
           added['x-ms-date'] = new Date().toUTCString()
           headers.date = added['x-ms-date']
         }
-        const url = toUrl(request.url)
         stringToSign =
-          scheme === 'table' ? tableStringToSignFrom(request.method, url, headers, accountName) : tableLiteStringToSignFrom(url, headers, accountName)
+          scheme === 'table'
+            ? tableStringToSignFrom(request.method, request.url, headers, accountName)
+            : tableLiteStringToSignFrom(request.url, headers, accountName)
       } else {
         return Promise.reject(
           new AzcredError('AZCRED_CONFIG_INVALID', `unknown Shared Key scheme ${JSON.stringify(scheme)}: use 'storage', 'table' or 'table-lite'`),

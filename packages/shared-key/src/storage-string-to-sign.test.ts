@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
 import { StorageSharedKeyCredential } from '@azure/storage-blob'
 import { describe, expect, it } from 'vitest'
-import { createSharedKeySigner, storageStringToSign } from './index'
+import { createSharedKeySigner, storageStringToSign, tableStringToSign } from './index'
 import { createSharedKeySigner as createNodeSharedKeySigner } from './node'
 import { canonicalizedResource } from './storage-string-to-sign'
 
@@ -94,6 +94,8 @@ describe('canonicalizedResource: string URLs split without URL agree with new UR
   ]
   it.each(urls)('%s', (url) => {
     expect(canonicalizedResource(url, 'a')).toBe(canonicalizedResource(new URL(url), 'a'))
+    const table = (target: string | URL) => tableStringToSign({ method: 'GET', url: target, headers: { 'x-ms-date': DATE } }, 'a')
+    expect(table(url)).toBe(table(new URL(url)))
   })
 })
 

@@ -26,18 +26,14 @@ const DATE = 5
 
 /** Calls `visit(lower-cased name, value)` for each header of a `Headers` or a plain object. */
 export function forEachHeader(headers: Headers | Record<string, string>, visit: (name: string, value: string) => void): void {
-  if (isHeaders(headers)) {
-    headers.forEach((value, name) => {
+  if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
+    // Headers already lower-cases its names.
+    ;(headers as Headers).forEach((value, name) => {
       visit(name, value)
     })
   } else {
-    for (const name in headers) visit(name.toLowerCase(), String(headers[name]))
+    for (const name in headers) visit(name.toLowerCase(), String((headers as Record<string, string>)[name]))
   }
-}
-
-// A fetch `Headers` (whose names are already lower-case), or anything shaped like one.
-function isHeaders(headers: Headers | Record<string, string>): headers is Headers {
-  return typeof headers.forEach === 'function' && typeof headers.get === 'function'
 }
 
 /**
@@ -55,14 +51,7 @@ export class StorageHeaders {
   }
 
   constructor(headers: Headers | Record<string, string>) {
-    if (isHeaders(headers)) {
-      headers.forEach((value, name) => {
-        this.add(name, value)
-      })
-    } else {
-      // Written out (not through forEachHeader) because this is the signing hot path.
-      for (const name in headers) this.add(name.toLowerCase(), String(headers[name]))
-    }
+    forEachHeader(headers, (name, value) => this.add(name, value))
   }
 
   add(name: string, value: string): void {
@@ -163,11 +152,6 @@ export function canonicalizedResource(url: string | URL, account: string): strin
  */
 export function storageStringToSign(request: SignableRequest, account: string): string {
   return storageStringToSignFrom(request.method, request.url, new StorageHeaders(request.headers), account)
-}
-
-/** `request.url` as a `URL`. */
-export function toUrl(url: string | URL): URL {
-  return typeof url === 'string' ? new URL(url) : url
 }
 
 /** {@link storageStringToSign} over already-parsed parts (the signer parses once). */

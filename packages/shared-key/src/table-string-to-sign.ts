@@ -1,4 +1,4 @@
-import { forEachHeader, type SignableRequest, toUrl } from './storage-string-to-sign'
+import { forEachHeader, pathAndQuery, type SignableRequest } from './storage-string-to-sign'
 
 /** The headers Table signs: Content-MD5, Content-Type and the date (`x-ms-date`, else `Date`). */
 export interface TableHeaders {
@@ -23,27 +23,28 @@ export function tableHeaders(headers: Headers | Record<string, string>): TableHe
 }
 
 // Table signs only the `comp` query parameter.
-function tableResource(url: URL, account: string): string {
-  const comp = url.searchParams.get('comp')
-  return `/${account}${url.pathname === '' ? '/' : url.pathname}${comp === null ? '' : `?comp=${comp}`}`
+function tableResource(url: string | URL, account: string): string {
+  const [path, query] = pathAndQuery(url)
+  const comp = new URLSearchParams(query).get('comp')
+  return `/${account}${path}${comp === null ? '' : `?comp=${comp}`}`
 }
 
 /** Table service Shared Key string-to-sign: verb, Content-MD5, Content-Type, date, resource (`?comp=` only). */
 export function tableStringToSign(request: SignableRequest, account: string): string {
-  return tableStringToSignFrom(request.method, toUrl(request.url), tableHeaders(request.headers), account)
+  return tableStringToSignFrom(request.method, request.url, tableHeaders(request.headers), account)
 }
 
 /** {@link tableStringToSign} over already-parsed parts. */
-export function tableStringToSignFrom(method: string, url: URL, headers: TableHeaders, account: string): string {
+export function tableStringToSignFrom(method: string, url: string | URL, headers: TableHeaders, account: string): string {
   return `${method.toUpperCase()}\n${headers.contentMd5}\n${headers.contentType}\n${headers.date}\n${tableResource(url, account)}`
 }
 
 /** Table service Shared Key Lite string-to-sign: date, resource (`?comp=` only). */
 export function tableLiteStringToSign(request: SignableRequest, account: string): string {
-  return tableLiteStringToSignFrom(toUrl(request.url), tableHeaders(request.headers), account)
+  return tableLiteStringToSignFrom(request.url, tableHeaders(request.headers), account)
 }
 
 /** {@link tableLiteStringToSign} over already-parsed parts. */
-export function tableLiteStringToSignFrom(url: URL, headers: TableHeaders, account: string): string {
+export function tableLiteStringToSignFrom(url: string | URL, headers: TableHeaders, account: string): string {
   return `${headers.date}\n${tableResource(url, account)}`
 }
