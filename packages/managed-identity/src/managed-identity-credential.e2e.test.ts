@@ -37,6 +37,18 @@ function exposed(error: unknown, events: TokenEvent[] = [], credential?: unknown
   ].join('\n')
 }
 
+/** Each user-assigned selector reaches `host` as its own query parameter and picks that identity. */
+function itSendsEachSelectorAs(host: ManagedIdentityHostKind, parameters: Record<'clientId' | 'objectId' | 'resourceId', string>): void {
+  it.each(Object.entries(parameters) as ['clientId' | 'objectId' | 'resourceId', string][])('sends %s as %s', async (option, parameter) => {
+    const endpoint = await start(host)
+    const identity = endpoint.userAssigned[1]
+    if (identity === undefined) throw new Error('no identity')
+    const token = await new ManagedIdentityCredential({ [option]: identity[option] }).getToken(SCOPE)
+    expect(endpoint.requests[0]?.query[parameter]).toBe(identity[option])
+    expect(decodeJwt(token.token).oid).toBe(identity.objectId)
+  })
+}
+
 beforeAll(() => {
   arcFolder = mkdtempSync(join(tmpdir(), 'azcred-arc-'))
 })
@@ -65,18 +77,7 @@ describe('IMDS', () => {
     })
   })
 
-  it.each([
-    ['clientId', 'client_id'],
-    ['objectId', 'object_id'],
-    ['resourceId', 'msi_res_id'],
-  ] as const)('sends %s as %s', async (option, parameter) => {
-    const imds = await start('imds')
-    const identity = imds.userAssigned[1]
-    if (identity === undefined) throw new Error('no identity')
-    const token = await new ManagedIdentityCredential({ [option]: identity[option] }).getToken(SCOPE)
-    expect(imds.requests[0]?.query[parameter]).toBe(identity[option])
-    expect(decodeJwt(token.token).oid).toBe(identity.objectId)
-  })
+  itSendsEachSelectorAs('imds', { clientId: 'client_id', objectId: 'object_id', resourceId: 'msi_res_id' })
 
   it('takes the client id as the first argument, like @azure/identity', async () => {
     const imds = await start('imds')
@@ -240,18 +241,7 @@ describe('App Service, Functions, Container Apps', () => {
     })
   })
 
-  it.each([
-    ['clientId', 'client_id'],
-    ['objectId', 'principal_id'],
-    ['resourceId', 'mi_res_id'],
-  ] as const)('sends %s as %s', async (option, parameter) => {
-    const appService = await start('app-service')
-    const identity = appService.userAssigned[0]
-    if (identity === undefined) throw new Error('no identity')
-    const token = await new ManagedIdentityCredential({ [option]: identity[option] }).getToken(SCOPE)
-    expect(appService.requests[0]?.query[parameter]).toBe(identity[option])
-    expect(decodeJwt(token.token).oid).toBe(identity.objectId)
-  })
+  itSendsEachSelectorAs('app-service', { clientId: 'client_id', objectId: 'principal_id', resourceId: 'mi_res_id' })
 
   it('says a refused header is final and never shows it', async () => {
     const appService = await start('app-service')
