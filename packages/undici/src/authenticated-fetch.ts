@@ -1,5 +1,5 @@
 import type { FetchLike, TokenCredential } from '@azcred/core'
-import { parseClaimsChallenge } from './claims-challenge'
+import { bearerAuthorization, parseClaimsChallenge } from './bearer-authorization'
 
 /** Options of {@link createAuthenticatedFetch}. */
 export interface AuthenticatedFetchOptions {
@@ -22,10 +22,8 @@ function replayable(body: RequestInit['body']): boolean {
 export function createAuthenticatedFetch(options: AuthenticatedFetchOptions): FetchLike {
   const { credential, scopes } = options
   const send = async (input: string, init: RequestInit, claims?: string): Promise<Response> => {
-    const token = await credential.getToken(scopes, claims === undefined ? {} : { claims })
-    if (token === null) throw new Error('the credential returned no token')
     const headers = new Headers(init.headers)
-    headers.set('authorization', `Bearer ${token.token}`)
+    headers.set('authorization', await bearerAuthorization(credential, scopes, claims))
     return (options.fetch ?? globalThis.fetch)(input, { ...init, headers })
   }
   return async (input, init = {}) => {

@@ -1,13 +1,13 @@
 import { AzureSasCredential } from '@azcred/key-credential'
 import type { Dispatcher } from 'undici'
-import { dispatchAfter, headerRecord, withHeader } from './bearer-token-interceptor'
+import { dispatchAfter, headerRecord, withHeader } from './dispatch-helpers'
+
+// `@azcred/shared-key`'s schemes, restated so this package does not depend on it.
+type SharedKeyScheme = 'storage' | 'table' | 'table-lite'
 
 /** Anything that signs a request with Shared Key: `@azcred/shared-key`'s signer. */
 export interface RequestAuthorizer {
-  authorize(
-    request: { method: string; url: string; headers: Record<string, string> },
-    scheme?: 'storage' | 'table' | 'table-lite',
-  ): Promise<Record<string, string>>
+  authorize(request: { method: string; url: string; headers: Record<string, string> }, scheme?: SharedKeyScheme): Promise<Record<string, string>>
 }
 
 function flatHeaders(headers: Dispatcher.DispatchOptions['headers']): Record<string, string> {
@@ -21,10 +21,7 @@ function flatHeaders(headers: Dispatcher.DispatchOptions['headers']): Record<str
  * or `table-lite` for Table). Signs what undici will send: method, origin + path, headers.
  * @example new Agent().compose(sharedKeyInterceptor({ signer: createSharedKeySigner({ accountName, accountKey }) }))
  */
-export function sharedKeyInterceptor(options: {
-  signer: RequestAuthorizer
-  scheme?: 'storage' | 'table' | 'table-lite'
-}): Dispatcher.DispatcherComposeInterceptor {
+export function sharedKeyInterceptor(options: { signer: RequestAuthorizer; scheme?: SharedKeyScheme }): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (request, handler) => {
     const headers = flatHeaders(request.headers)
     // undici adds Content-Length itself after interceptors; sign the value it will send.

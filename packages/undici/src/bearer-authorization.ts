@@ -1,3 +1,5 @@
+import type { TokenCredential } from '@azcred/core'
+
 /**
  * Reads the `claims` of a `WWW-Authenticate: Bearer … error="insufficient_claims", claims="<base64>"`
  * challenge (continuous access evaluation) and returns them decoded, or undefined when there is none.
@@ -15,4 +17,11 @@ export function parseClaimsChallenge(header: string | string[] | undefined): str
     }
   }
   return undefined
+}
+
+/** The `Authorization` value for the scopes: `Bearer <token>`, asked with `claims` after a challenge. */
+export async function bearerAuthorization(credential: TokenCredential, scopes: string | string[], claims?: string): Promise<string> {
+  const token = await credential.getToken(scopes, claims === undefined ? {} : { claims })
+  if (token === null) throw new Error('the credential returned no token')
+  return `Bearer ${token.token}`
 }
