@@ -1,14 +1,9 @@
-import { AzcredError } from '@azcred/core'
+import { AzcredError, assertNonEmpty } from '@azcred/core'
 
 /** Options of {@link AzureKeyCredential}. */
 export interface AzureKeyCredentialOptions {
   /** The header the key is sent in, such as `api-key` or `Ocp-Apim-Subscription-Key`. Default `api-key`. */
   header?: string
-}
-
-/** @throws AzcredError AZCRED_CONFIG_INVALID when `value` is empty. */
-export function assertSecret(value: unknown, name: string, fix: string): asserts value is string {
-  if (typeof value !== 'string' || value.trim() === '') throw new AzcredError('AZCRED_CONFIG_INVALID', `${name} is empty: ${fix}`)
 }
 
 /**
@@ -27,7 +22,7 @@ export class AzureKeyCredential {
   #key: string
 
   constructor(key: string, options: AzureKeyCredentialOptions = {}) {
-    assertSecret(key, 'AzureKeyCredential key', 'pass the API key from the resource (Keys and Endpoint)')
+    assertNonEmpty(key, 'AzureKeyCredential key', 'pass the API key from the resource (Keys and Endpoint)')
     const header = options.header ?? 'api-key'
     if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(header)) {
       throw new AzcredError('AZCRED_CONFIG_INVALID', 'AzureKeyCredential options.header is not a valid header name: use a name such as api-key')
@@ -46,7 +41,7 @@ export class AzureKeyCredential {
    * @throws AzcredError AZCRED_CONFIG_INVALID for an empty key.
    */
   update(newKey: string): void {
-    assertSecret(newKey, 'AzureKeyCredential.update key', 'pass the new API key')
+    assertNonEmpty(newKey, 'AzureKeyCredential.update key', 'pass the new API key')
     this.#key = newKey
   }
 }

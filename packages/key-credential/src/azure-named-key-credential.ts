@@ -1,4 +1,4 @@
-import { assertSecret } from './azure-key-credential'
+import { assertNonEmpty } from '@azcred/core'
 
 /**
  * An account name and key (Storage, Cosmos DB, Event Hubs and Service Bus SAS keys), rotatable with
@@ -13,8 +13,8 @@ export class AzureNamedKeyCredential {
   #key: string
 
   constructor(name: string, key: string) {
-    assertSecret(name, 'AzureNamedKeyCredential name', 'pass the account name')
-    assertSecret(key, 'AzureNamedKeyCredential key', 'pass the account key (base64, from Access keys)')
+    assertNonEmpty(name, 'AzureNamedKeyCredential name', 'pass the account name')
+    assertNonEmpty(key, 'AzureNamedKeyCredential key', 'pass the account key (base64, from Access keys)')
     this.#name = name
     this.#key = key
   }
@@ -34,8 +34,8 @@ export class AzureNamedKeyCredential {
    * @throws AzcredError AZCRED_CONFIG_INVALID for an empty name or key.
    */
   update(newName: string, newKey: string): void {
-    assertSecret(newName, 'AzureNamedKeyCredential.update name', 'pass the account name')
-    assertSecret(newKey, 'AzureNamedKeyCredential.update key', 'pass the new account key')
+    assertNonEmpty(newName, 'AzureNamedKeyCredential.update name', 'pass the account name')
+    assertNonEmpty(newKey, 'AzureNamedKeyCredential.update key', 'pass the new account key')
     this.#name = newName
     this.#key = newKey
   }

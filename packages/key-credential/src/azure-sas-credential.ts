@@ -1,5 +1,4 @@
-import { AzcredError } from '@azcred/core'
-import { assertSecret } from './azure-key-credential'
+import { AzcredError, assertNonEmpty } from '@azcred/core'
 
 function parseSas(signature: string): URLSearchParams {
   const parameters = new URLSearchParams(signature.startsWith('?') ? signature.slice(1) : signature)
@@ -25,7 +24,7 @@ export class AzureSasCredential {
   #parameters: URLSearchParams
 
   constructor(signature: string) {
-    assertSecret(signature, 'AzureSasCredential signature', 'pass the SAS query string')
+    assertNonEmpty(signature, 'AzureSasCredential signature', 'pass the SAS query string')
     this.#parameters = parseSas(signature)
     this.#signature = signature
   }
@@ -40,7 +39,7 @@ export class AzureSasCredential {
    * @throws AzcredError AZCRED_CONFIG_INVALID for an empty SAS or one without `sig`.
    */
   update(newSignature: string): void {
-    assertSecret(newSignature, 'AzureSasCredential.update signature', 'pass the new SAS query string')
+    assertNonEmpty(newSignature, 'AzureSasCredential.update signature', 'pass the new SAS query string')
     this.#parameters = parseSas(newSignature)
     this.#signature = newSignature
   }
