@@ -26,6 +26,7 @@ const SERVICES = ['Blob', 'Queue', 'Table'] as const
  * each service on a free port. Resolves once all three listen; fails after `timeoutMs` (default 30 s).
  */
 export async function startAzurite(options: { timeoutMs?: number } = {}): Promise<Azurite> {
+  const timeoutMs = options.timeoutMs ?? 30_000
   const require = createRequire(import.meta.url)
   const entry = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js')
   const location = mkdtempSync(join(tmpdir(), 'azcred-azurite-'))
@@ -46,10 +47,7 @@ export async function startAzurite(options: { timeoutMs?: number } = {}): Promis
   }
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`Azurite did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-2000)}`)),
-        options.timeoutMs ?? 30_000,
-      )
+      const timer = setTimeout(() => reject(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs)
       const onData = (chunk: Buffer): void => {
         output += chunk.toString('utf8')
         for (const service of SERVICES) {
