@@ -57,28 +57,23 @@ function time(bytes: Uint8Array, element: Element): number {
   )
 }
 
-/** The key family a DER algorithm identifier names. */
-export type KeyFamily = 'RSA' | 'EC-P256' | 'other'
-
 const RSA_OID = '2a864886f70d010101'
-const EC_OID = '2a8648ce3d0201'
-const P256_OID = '2a8648ce3d030107'
 
-function family(bytes: Uint8Array, algorithm: Element): KeyFamily {
-  const [oid, parameters] = children(bytes, algorithm)
-  const name = oid === undefined ? '' : hex(bytes.subarray(oid.contentStart, oid.end))
-  if (name === RSA_OID) return 'RSA'
-  if (name === EC_OID && parameters !== undefined && hex(bytes.subarray(parameters.contentStart, parameters.end)) === P256_OID) return 'EC-P256'
-  return 'other'
+// Entra ID accepts only RSA certificate credentials, so RSA is the one family told apart.
+const isRsa = (bytes: Uint8Array, algorithm: Element): boolean => {
+  const oid = children(bytes, algorithm)[0]
+  return oid !== undefined && hex(bytes.subarray(oid.contentStart, oid.end)) === RSA_OID
 }
 
 /** What azcred needs from a certificate. */
 export interface CertificateFacts {
   notBefore: number
   notAfter: number
-  family: KeyFamily
-  /** Hex of the RSA modulus or the EC point, to compare with the private key. */
-  publicKey: string
+  /** Hex of the RSA modulus, to compare with the private key; undefined for other key types. */
+  publicKey: string | undefined
+  /** Hex of the DER issuer and subject names, to put a chain in order. */
+  issuer: string
+  subject: string
 }
 
 export function readCertificate(der: Uint8Array): CertificateFacts {
@@ -91,10 +86,18 @@ export function readCertificate(der: Uint8Array): CertificateFacts {
   if (validity === undefined || spki === undefined) throw new Error('unexpected certificate structure')
   const [algorithm, bitString] = children(der, spki)
   if (algorithm === undefined || bitString === undefined) throw new Error('unexpected public key structure')
-  const keyFamily = family(der, algorithm)
   const keyBytes = der.subarray(bitString.contentStart + 1, bitString.end) // skip the unused-bits byte
-  const publicKey = keyFamily === 'RSA' ? hex(unsignedInteger(keyBytes, child(keyBytes, read(keyBytes, 0), 0))) : hex(keyBytes)
-  return { notBefore: time(der, child(der, validity, 0)), notAfter: time(der, child(der, validity, 1)), family: keyFamily, publicKey }
+  const name = (index: number) => {
+    const field = fields[offset + index]
+    return field === undefined ? '' : hex(der.subarray(field.start, field.end))
+  }
+  return {
+    notBefore: time(der, child(der, validity, 0)),
+    notAfter: time(der, child(der, validity, 1)),
+    publicKey: isRsa(der, algorithm) ? hex(unsignedInteger(keyBytes, child(keyBytes, read(keyBytes, 0), 0))) : undefined,
+    issuer: name(2),
+    subject: name(4),
+  }
 }
 
 function unsignedInteger(bytes: Uint8Array, element: Element): Uint8Array {
@@ -103,19 +106,13 @@ function unsignedInteger(bytes: Uint8Array, element: Element): Uint8Array {
   return bytes.subarray(start, element.end)
 }
 
-/** What azcred needs from a PKCS#8 private key: its family and public part (when present). */
-export function readPrivateKey(der: Uint8Array): { family: KeyFamily; publicKey: string | undefined } {
-  const info = read(der, 0)
-  const [, algorithm, octets] = children(der, info)
+/** The hex RSA modulus of a PKCS#8 private key, or undefined when the key is not RSA. */
+export function readPrivateKey(der: Uint8Array): string | undefined {
+  const [, algorithm, octets] = children(der, read(der, 0))
   if (algorithm === undefined || octets === undefined) throw new Error('unexpected private key structure')
-  const keyFamily = family(der, algorithm)
+  if (!isRsa(der, algorithm)) return undefined
   const inner = der.subarray(octets.contentStart, octets.end)
-  const key = read(inner, 0)
-  if (keyFamily === 'RSA') return { family: keyFamily, publicKey: hex(unsignedInteger(inner, child(inner, key, 1))) }
-  const publicPart = children(inner, key).find((element) => element.tag === 0xa1)
-  if (publicPart === undefined) return { family: keyFamily, publicKey: undefined }
-  const bitString = child(inner, publicPart, 0)
-  return { family: keyFamily, publicKey: hex(inner.subarray(bitString.contentStart + 1, bitString.end)) }
+  return hex(unsignedInteger(inner, child(inner, read(inner, 0), 1)))
 }
 
 function length(size: number): number[] {

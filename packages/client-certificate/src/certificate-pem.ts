@@ -1,17 +1,16 @@
 import { AzcredError } from '@azcred/core'
-import { type CertificateFacts, type KeyFamily, pkcs1ToPkcs8, readCertificate, readPrivateKey } from './certificate-der'
+import { type CertificateFacts, pkcs1ToPkcs8, readCertificate, readPrivateKey } from './certificate-der'
 
 /** A certificate with its private key, checked and ready to sign. */
 export interface LoadedCertificate {
-  /** DER of each certificate, leaf first. */
+  /** DER of each certificate: the one holding the key's public half first, then its issuers. */
   chain: Uint8Array[]
   /** PKCS#8 DER of the private key. */
   privateKey: Uint8Array
-  family: KeyFamily
-  leaf: CertificateFacts
 }
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
+const NOT_RSA = 'Entra ID accepts only RSA certificate credentials and this key is not RSA: create an RSA certificate (2048 bits or more)'
 
 function invalid(problem: string): AzcredError {
   return new AzcredError('AZCRED_CONFIG_INVALID', `certificate: ${problem}`)
@@ -27,48 +26,57 @@ function decode(body: string): Uint8Array {
 }
 
 /**
- * Reads a PEM bundle (private key and certificate chain, in any order), and checks it: one
- * unencrypted RSA or P-256 key, at least one certificate, the leaf valid now, and the key matching
- * the leaf. Messages never contain key material.
+ * Reads a PEM bundle (private key and certificates, in any order, as PFX and Key Vault exports put
+ * them) and checks it: one unencrypted RSA key, the certificate holding its public half (the leaf),
+ * valid now. The chain is returned leaf first, each certificate followed by its issuer, then any
+ * others. Messages never contain key material.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the problem.
  */
-export function loadCertificatePem(pem: string, now = Date.now()): LoadedCertificate {
+export function loadCertificatePem(pem: unknown, now = Date.now()): LoadedCertificate {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw invalid('no PEM found: pass the PEM text holding the private key and the certificate')
-  const chain: Uint8Array[] = []
+  const certificates: (CertificateFacts & { der: Uint8Array })[] = []
   let privateKey: Uint8Array | undefined
   for (const [, label, body = ''] of pem.matchAll(BLOCK)) {
     try {
-      if (label === 'CERTIFICATE') chain.push(decode(body))
-      else if (label === 'PRIVATE KEY') privateKey = decode(body)
+      if (label === 'CERTIFICATE') {
+        const der = decode(body)
+        let facts: CertificateFacts
+        try {
+          facts = readCertificate(der)
+        } catch {
+          throw invalid('a CERTIFICATE block is not a valid X.509 certificate')
+        }
+        certificates.push({ ...facts, der })
+      } else if (label === 'PRIVATE KEY') privateKey = decode(body)
       else if (label === 'RSA PRIVATE KEY' && !body.includes('ENCRYPTED')) privateKey = pkcs1ToPkcs8(decode(body))
       else if (label === 'ENCRYPTED PRIVATE KEY' || label === 'RSA PRIVATE KEY') {
         throw invalid('the private key is encrypted: import ClientCertificateCredential from "@azcred/client-certificate/node" and pass certificatePassword')
-      } else if (label === 'EC PRIVATE KEY') throw invalid('the EC key is in SEC1 form: convert it to PKCS#8 ("openssl pkcs8 -topk8 -nocrypt")')
+      } else if (label === 'EC PRIVATE KEY') throw invalid(NOT_RSA)
     } catch (error) {
       if (error instanceof AzcredError) throw error
       throw invalid(`the ${label} block is not valid base64`)
     }
   }
   if (privateKey === undefined) throw invalid('no private key in the PEM: include the "PRIVATE KEY" block next to the certificate')
-  const [leafDer] = chain
-  if (leafDer === undefined) throw invalid('no certificate in the PEM: include the "CERTIFICATE" block next to the private key')
-  let leaf: CertificateFacts
-  let key: ReturnType<typeof readPrivateKey>
+  if (certificates.length === 0) throw invalid('no certificate in the PEM: include the "CERTIFICATE" block next to the private key')
+  let modulus: string | undefined
   try {
-    leaf = readCertificate(leafDer)
-  } catch {
-    throw invalid('the CERTIFICATE block is not a valid X.509 certificate')
-  }
-  try {
-    key = readPrivateKey(privateKey)
+    modulus = readPrivateKey(privateKey)
   } catch {
     throw invalid('the private key block is not a valid PKCS#8 or PKCS#1 key')
   }
-  if (key.family === 'other') throw invalid('only RSA and P-256 (ES256) keys are supported')
-  if (key.family !== leaf.family || (key.publicKey !== undefined && key.publicKey !== leaf.publicKey)) {
-    throw invalid('the private key does not belong to the first certificate in the PEM: put the matching certificate first')
-  }
+  if (modulus === undefined) throw invalid(NOT_RSA)
+  const leaf = certificates.find((certificate) => certificate.publicKey === modulus)
+  if (leaf === undefined) throw invalid('the private key belongs to none of the certificates in the PEM: include the certificate issued for this key')
   if (leaf.notAfter <= now) throw invalid(`the certificate expired on ${new Date(leaf.notAfter).toISOString()}: upload a new one to the app registration`)
   if (leaf.notBefore > now) throw invalid(`the certificate is not valid before ${new Date(leaf.notBefore).toISOString()}`)
-  return { chain, privateKey, family: key.family, leaf }
+  // x5c order (RFC 7515): the leaf, then the certificate that issued each one, then the rest.
+  const others = certificates.filter((certificate) => certificate !== leaf)
+  const chain = [leaf]
+  for (let index = 0; index >= 0; ) {
+    const last = chain[chain.length - 1] as CertificateFacts
+    index = others.findIndex((certificate) => certificate.subject === last.issuer)
+    if (index >= 0) chain.push(...others.splice(index, 1))
+  }
+  return { chain: [...chain, ...others].map((certificate) => certificate.der), privateKey }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { AzcredError } from '@azcred/core'
@@ -21,6 +22,30 @@ afterAll(async () => {
 beforeEach(() => {
   emulator.requests.length = 0
 })
+
+const blocks = (pem: string) => pem.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----\n?/g) ?? []
+const der = (pem: string) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')
+const x5tS256 = (pem: string) => createHash('sha256').update(der(pem)).digest('base64url')
+// The chain fixture is root (P-256 CA), intermediate (P-256 CA), leaf (RSA, the key of rsa.key), in that order.
+const [chainRoot = '', chainIntermediate = '', chainLeaf = ''] = blocks(fixture('chain-leaf-last.pem'))
+
+/** Runs `create`, expects AZCRED_CONFIG_INVALID with `message`, and no trace of `secrets` anywhere in the error. */
+function expectRefused(create: () => unknown, message: string | RegExp, secrets: string[] = []): AzcredError {
+  let caught: unknown
+  try {
+    create()
+  } catch (error) {
+    caught = error
+  }
+  expect(AzcredError.isInstance(caught)).toBe(true)
+  expect(caught).toMatchObject({
+    code: 'AZCRED_CONFIG_INVALID',
+    message: typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message),
+  })
+  const seen = [(caught as Error).message, (caught as Error).stack ?? '', JSON.stringify(caught), inspect(caught, { depth: 10 })].join('\n')
+  for (const secret of ['-----BEGIN', ...secrets]) expect(seen).not.toContain(secret)
+  return caught as AzcredError
+}
 
 const options = (extra = {}) => ({ authorityHost: emulator.authorityHost, fetch: emulator.fetch, ...extra })
 const lastAssertion = () => emulator.requestsTo('/token').at(-1)?.form.client_assertion ?? ''
@@ -51,7 +76,7 @@ describe('ClientCertificateCredential against the emulator, which verifies signa
     expect(second).toBe(first)
   })
 
-  it('signs RS256 on request, ES256 for a P-256 key, and sends x5c with sendCertificateChain', async () => {
+  it('signs RS256 on request and sends x5c with sendCertificateChain', async () => {
     const rsaApp = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
     await new ClientCertificateCredential(
       rsaApp.tenantId,
@@ -62,10 +87,29 @@ describe('ClientCertificateCredential against the emulator, which verifies signa
     const rsaHeader = decodeProtectedHeader(lastAssertion())
     expect(rsaHeader.alg).toBe('RS256')
     expect(rsaHeader.x5c).toEqual([fixture('rsa.crt').replace(/-----[A-Z ]+-----|\s/g, '')])
+  })
 
-    const ecApp = emulator.registerApp({ certificates: [fixture('ec.crt')] })
-    await new ClientCertificateCredential(ecApp.tenantId, ecApp.clientId, { certificate: fixture('ec-combined.pem') }, options()).getToken(SCOPE)
-    expect(decodeProtectedHeader(lastAssertion()).alg).toBe('ES256')
+  it("finds the leaf when it is last (key, root, leaf as PFX and Key Vault export it): the token comes with that certificate's thumbprint", async () => {
+    const app = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
+    const pem = `${fixture('rsa.key')}${chainRoot}${fixture('rsa.crt')}`
+    const credential = new ClientCertificateCredential(app.tenantId, app.clientId, { certificate: pem }, options())
+    expect(decodeJwt((await credential.getToken(SCOPE)).token).azp).toBe(app.clientId)
+    expect(decodeProtectedHeader(lastAssertion())['x5t#S256']).toBe(x5tS256(fixture('rsa.crt')))
+  })
+
+  it('puts a root, intermediate, leaf, key PEM in x5c order: leaf, then its issuer, then the root', async () => {
+    const app = emulator.registerApp({ certificates: [chainLeaf] })
+    const pem = `${fixture('chain-leaf-last.pem')}${fixture('rsa.key')}`
+    const credential = new ClientCertificateCredential(app.tenantId, app.clientId, pem, options({ sendCertificateChain: true }))
+    await expect(credential.getToken(SCOPE)).resolves.toHaveProperty('token')
+    const header = decodeProtectedHeader(lastAssertion())
+    expect(header['x5t#S256']).toBe(x5tS256(chainLeaf))
+    expect(header.x5t).toBe(createHash('sha1').update(der(chainLeaf)).digest('base64url'))
+    expect(header.x5c).toEqual([chainLeaf, chainIntermediate, chainRoot].map((pem) => der(pem).toString('base64')))
+    // Intermediate before root even when the PEM lists them the other way round.
+    const shuffled = `${chainIntermediate}${fixture('rsa.key')}${chainRoot}${chainLeaf}`
+    await new ClientCertificateCredential(app.tenantId, app.clientId, shuffled, options({ sendCertificateChain: true })).getToken(SCOPE)
+    expect(decodeProtectedHeader(lastAssertion()).x5c).toEqual([chainLeaf, chainIntermediate, chainRoot].map((pem) => der(pem).toString('base64')))
   })
 
   it('accepts a PKCS#1 RSA key', async () => {
@@ -87,8 +131,22 @@ describe('bad certificates fail at construction with AZCRED_CONFIG_INVALID and n
     ['no PEM at all', () => ({ certificate: 'hello' }), 'no PEM found'],
     ['a certificate without its key', () => ({ certificate: fixture('rsa.crt') }), 'no private key'],
     ['a key without a certificate', () => ({ certificate: fixture('rsa.key') }), 'no certificate'],
-    ['a key that does not match', () => ({ certificate: `${fixture('rsa.key')}${fixture('expired.crt')}` }), 'does not belong'],
-    ['an RSA key with an EC certificate', () => ({ certificate: `${fixture('rsa.key')}${fixture('ec.crt')}` }), 'does not belong'],
+    ['a key that does not match', () => ({ certificate: `${fixture('rsa.key')}${fixture('expired.crt')}` }), 'belongs to none of the certificates'],
+    ['an RSA key with an EC certificate', () => ({ certificate: `${fixture('rsa.key')}${fixture('ec.crt')}` }), 'belongs to none of the certificates'],
+    [
+      'an RSA key with only the CA certificates of its chain',
+      () => ({ certificate: `${chainRoot}${chainIntermediate}${fixture('rsa.key')}` }),
+      'belongs to none',
+    ],
+    ['an EC (P-256) key and certificate', () => ({ certificate: fixture('ec-combined.pem') }), 'Entra ID accepts only RSA certificate credentials'],
+    ['an EC key with an RSA certificate', () => ({ certificate: `${fixture('ec.key')}${fixture('rsa.crt')}` }), 'only RSA'],
+    [
+      'an EC key in SEC1 form',
+      () => ({ certificate: `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n${fixture('ec.crt')}` }),
+      'only RSA',
+    ],
+    ['null', () => null, 'no PEM found'],
+    ['an object without certificate', () => ({ certificatePath: '/etc/cert.pem' }), 'no PEM found'],
     ['an expired certificate', () => ({ certificate: `${fixture('expired.key')}${fixture('expired.crt')}` }), 'expired on 2020-02-01'],
     [
       'an encrypted key without the Node entry',
@@ -98,18 +156,25 @@ describe('bad certificates fail at construction with AZCRED_CONFIG_INVALID and n
     ['broken base64', () => ({ certificate: `${fixture('rsa.key')}-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n` }), 'not valid base64'],
     ['a path in the runtime-agnostic entry', () => '/etc/cert.pem', 'Node entry'],
   ])('%s', (_name, certificate, message) => {
-    let caught: unknown
-    try {
-      new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', certificate() as never)
-    } catch (error) {
-      caught = error
-    }
-    expect(AzcredError.isInstance(caught)).toBe(true)
-    expect(caught).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(message) })
-    for (const text of [(caught as Error).message, (caught as Error).stack ?? '', JSON.stringify(caught), inspect(caught, { depth: 10 })]) {
-      expect(text).not.toContain(keyBody)
-      expect(text).not.toContain('-----BEGIN')
-    }
+    expectRefused(() => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', certificate() as never), message, [keyBody])
+  })
+
+  it.each([
+    ['PS512', { algorithm: 'PS512' }],
+    ['none', { algorithm: 'none' }],
+    ['ES256', { algorithm: 'ES256' }],
+  ])('refuses algorithm %s', (_name, extra) => {
+    expectRefused(
+      () => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', fixture('rsa-combined.pem'), extra as never),
+      'algorithm must be PS256 or RS256',
+    )
+  })
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, 0, -600, 1e10, 3601, 1.5, '600'])('refuses assertionLifetimeSeconds %s', (value) => {
+    expectRefused(
+      () => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', fixture('rsa-combined.pem'), { assertionLifetimeSeconds: value as number }),
+      'assertionLifetimeSeconds must be a whole number of seconds from 1 to 3600',
+    )
   })
 })
 
@@ -139,6 +204,52 @@ describe('the Node entry', () => {
     }
     expect(caught).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: 'certificatePassword does not decrypt the private key' })
     expect(JSON.stringify(caught) + inspect(caught)).not.toContain('planted-wrong-password')
-    expect(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', '/nonexistent/cert.pem')).toThrow(/ENOENT/)
+    expectRefused(
+      () => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', '/nonexistent/cert.pem'),
+      'certificatePath "/nonexistent/cert.pem" cannot be read (ENOENT)',
+    )
+  })
+
+  it('takes PEM text given as the string argument as the certificate itself, as the runtime-agnostic entry does', async () => {
+    const app = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
+    const credential = new NodeClientCertificateCredential(app.tenantId, app.clientId, fixture('rsa-combined.pem'), options())
+    await expect(credential.getToken(SCOPE)).resolves.toHaveProperty('token')
+  })
+
+  it('refuses an EC key from a file too (Entra ID accepts only RSA)', () => {
+    expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', fixturePath('ec-combined.pem')), 'only RSA')
+  })
+
+  describe('never echoes key material or a token passed where a path belongs', () => {
+    const pem = fixture('rsa-combined.pem')
+    const keyLine = pem.split('\n')[3] ?? 'unused'
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXN1YmplY3QifQ.c2lnbmF0dXJlLXBsYW50ZWQ'
+    const secret = 'Xy98Q~plantedClientSecretValue1234567890ab'
+    it.each([
+      [
+        'PEM text as certificatePath',
+        { certificatePath: pem },
+        'certificatePath looks like PEM content, not a path: pass it as `certificate` instead',
+        [keyLine],
+      ],
+      [
+        'PEM text with a password as certificatePath',
+        { certificatePath: pem, certificatePassword: 'planted-password' },
+        'looks like PEM content',
+        [keyLine, 'planted-password'],
+      ],
+      ['a key body without armour', { certificatePath: keyLine }, 'certificatePath (not shown: it does not look like a path) cannot be read', [keyLine]],
+      ['a JWT', { certificatePath: jwt }, 'certificatePath (not shown', [jwt, 'c2lnbmF0dXJl']],
+      ['a client secret', { certificatePath: secret }, 'certificatePath (not shown', [secret]],
+      ['a path with a newline and a secret after it', { certificatePath: `/tmp/cert.pem\n${secret}` }, 'certificatePath (not shown', [secret]],
+      ['an empty path', { certificatePath: '' }, 'certificatePath is empty', []],
+      ['a path that is not a string', { certificatePath: 42 }, 'certificatePath is empty', []],
+    ])('%s', (_name, configuration, message, secrets) => {
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', configuration as never), message, secrets as string[])
+    })
+    it('a JWT or secret as the string argument', () => {
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', jwt), 'certificatePath (not shown', [jwt])
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', secret), 'certificatePath (not shown', [secret])
+    })
   })
 })

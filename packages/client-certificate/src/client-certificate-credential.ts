@@ -13,7 +13,7 @@ import {
   tokenEndpoint,
 } from '@azcred/core'
 import { SignJWT } from 'jose/jwt/sign'
-import { type LoadedCertificate, loadCertificatePem } from './certificate-pem'
+import { loadCertificatePem } from './certificate-pem'
 
 /** A certificate given as PEM text (private key plus certificate chain). */
 export interface ClientCertificatePemConfiguration {
@@ -22,11 +22,14 @@ export interface ClientCertificatePemConfiguration {
 
 /** Options of {@link ClientCertificateCredential}. */
 export interface ClientCertificateCredentialOptions extends EntraCredentialOptions {
-  /** Send the chain as `x5c` (for subject-name/issuer authentication). Default false. */
+  /**
+   * Send the chain as `x5c`, leaf first (for subject-name/issuer authentication); the official
+   * libraries read it from `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`. Default false.
+   */
   sendCertificateChain?: boolean
-  /** Signature for RSA keys: `PS256` (default, current guidance) or `RS256`. P-256 keys use ES256. */
+  /** Signature algorithm: `PS256` (default, current guidance) or `RS256`. */
   algorithm?: 'PS256' | 'RS256'
-  /** Lifetime of each signed assertion, in seconds. Default 600. */
+  /** Lifetime of each signed assertion, in whole seconds from 1 to 3600. Default 600. */
   assertionLifetimeSeconds?: number
 }
 
@@ -47,20 +50,17 @@ const base64 = (bytes: Uint8Array): string => {
   return btoa(binary)
 }
 
-function importParameters(certificate: LoadedCertificate, algorithm: 'PS256' | 'RS256'): { alg: string; params: RsaHashedImportParams | EcKeyImportParams } {
-  if (certificate.family === 'EC-P256') return { alg: 'ES256', params: { name: 'ECDSA', namedCurve: 'P-256' } }
-  return { alg: algorithm, params: { name: algorithm === 'PS256' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } }
-}
-
 /**
- * App-only tokens from a certificate: a client assertion JWT signed with the private key (PS256 by
- * default, RS256 on request, ES256 for P-256 keys) carrying `x5t#S256` and legacy `x5t`, and `x5c`
- * with `sendCertificateChain`. An assertion is reused until less than half its lifetime is left.
- * Same name and constructor as `@azure/identity`'s; certificate files and encrypted keys need the
- * `@azcred/client-certificate/node` entry.
+ * App-only tokens from a certificate: a client assertion JWT signed with the RSA private key (PS256
+ * by default, RS256 on request) carrying `x5t#S256` and legacy `x5t` of the certificate that holds
+ * the key's public half (wherever it sits in the PEM), and `x5c` with `sendCertificateChain`. An
+ * assertion is reused until less than half its lifetime is left. Same name and constructor as
+ * `@azure/identity`'s; certificate files and encrypted keys need the `@azcred/client-certificate/node` entry.
  *
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a malformed PEM, a missing or
- * encrypted key, a key that does not match the certificate, or an expired certificate.
+ * encrypted key, a key that is not RSA (Entra ID accepts only RSA certificate credentials), a key
+ * no certificate in the PEM matches, an expired certificate, or an invalid `algorithm` or
+ * `assertionLifetimeSeconds`.
  * @example const credential = new ClientCertificateCredential(tenantId, clientId, { certificate: pemText })
  */
 export class ClientCertificateCredential implements TokenCredential {
@@ -75,10 +75,15 @@ export class ClientCertificateCredential implements TokenCredential {
         'certificate paths need the Node entry: import { ClientCertificateCredential } from "@azcred/client-certificate/node"',
       )
     }
-    const loaded = loadCertificatePem(typeof certificate === 'string' ? certificate : certificate.certificate)
+    const loaded = loadCertificatePem(
+      typeof certificate === 'string' ? certificate : (certificate as Partial<ClientCertificatePemConfiguration> | null)?.certificate,
+    )
     const authorityHost = resolveAuthorityHost(options)
-    const { alg, params } = importParameters(loaded, options.algorithm ?? 'PS256')
-    const lifetimeSeconds = options.assertionLifetimeSeconds ?? 600
+    const { algorithm: alg = 'PS256', assertionLifetimeSeconds: lifetimeSeconds = 600 } = options
+    if (alg !== 'PS256' && alg !== 'RS256') throw new AzcredError('AZCRED_CONFIG_INVALID', 'algorithm must be PS256 or RS256')
+    if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1 || lifetimeSeconds > 3600) {
+      throw new AzcredError('AZCRED_CONFIG_INVALID', 'assertionLifetimeSeconds must be a whole number of seconds from 1 to 3600')
+    }
     const { fetch, timeoutMs } = options
     // The key and its derived values live only in this closure.
     let signing: Promise<{ key: CryptoKey; header: Record<string, unknown> }> | undefined
@@ -87,6 +92,7 @@ export class ClientCertificateCredential implements TokenCredential {
       const digest = (name: string) => crypto.subtle.digest(name, loaded.chain[0] as Uint8Array<ArrayBuffer>)
       const header: Record<string, unknown> = { alg, typ: 'JWT', 'x5t#S256': base64url(await digest('SHA-256')), x5t: base64url(await digest('SHA-1')) }
       if (options.sendCertificateChain === true) header.x5c = loaded.chain.map(base64)
+      const params = { name: alg === 'PS256' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
       const key = await crypto.subtle.importKey('pkcs8', loaded.privateKey as Uint8Array<ArrayBuffer>, params, false, ['sign'])
       return { key, header }
     }

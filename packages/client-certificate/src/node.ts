@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { AzcredError } from '@azcred/core'
+import { AzcredError, assertNonEmpty } from '@azcred/core'
 import {
   type ClientCertificateCredentialOptions,
   type ClientCertificatePemConfiguration,
@@ -11,31 +11,40 @@ export type { ClientCertificateCredentialOptions, ClientCertificatePemConfigurat
 
 /** A certificate file (PEM with the private key and certificate chain). */
 export interface ClientCertificatePathConfiguration {
+  /** Path of the PEM file; the official libraries read it from `AZURE_CLIENT_CERTIFICATE_PATH`. */
   certificatePath: string
-  /** Password of an encrypted private key. */
-  certificatePassword?: string
+  /** Password of an encrypted private key (`AZURE_CLIENT_CERTIFICATE_PASSWORD` in the official libraries). */
+  certificatePassword?: string | undefined
 }
 
 /** PEM text whose private key may be encrypted. */
 export interface ClientCertificateEncryptedPemConfiguration extends ClientCertificatePemConfiguration {
-  certificatePassword?: string
+  certificatePassword?: string | undefined
 }
 
 const KEY_BLOCK = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE KEY|PRIVATE KEY)-----[\s\S]*?-----END \1-----/
 
-function readPem(path: string): string {
+// A path is named in a message only when it plainly is one: never key material, a token or a secret
+// passed by mistake (PEM armour, a JWT, a long unbroken run of key-like characters, control characters).
+const shownPath = (path: string): string =>
+  /^~?[\p{L}\p{N}_ ./\\:()@-]{1,260}$/u.test(path) && !/-----|eyJ|[A-Za-z\d]{40}/.test(path) ? `"${path}"` : '(not shown: it does not look like a path)'
+
+function readPem(path: unknown): string {
+  assertNonEmpty(path, 'certificatePath', 'pass the path of a PEM file holding the private key and the certificate')
+  if (path.includes('-----BEGIN')) {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'certificatePath looks like PEM content, not a path: pass it as `certificate` instead')
+  }
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `certificatePath ${path} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`, {
-      cause: error,
-    })
+    // No `cause`: Node's own message repeats the path.
+    throw new AzcredError('AZCRED_CONFIG_INVALID', `certificatePath ${shownPath(path)} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`)
   }
 }
 
 /** Rewrites the key block as unencrypted PKCS#8, decrypting with `password` where needed. */
-function normalizeKey(pem: string, password: string | undefined): string {
-  const block = pem.match(KEY_BLOCK)?.[0]
+function normalizeKey(pem: unknown, password: string | undefined): unknown {
+  const block = typeof pem === 'string' ? pem.match(KEY_BLOCK)?.[0] : undefined
   if (block === undefined || (password === undefined && !block.includes('ENCRYPTED') && !block.startsWith('-----BEGIN EC'))) return pem
   let pkcs8: string
   try {
@@ -46,14 +55,15 @@ function normalizeKey(pem: string, password: string | undefined): string {
       password === undefined ? 'certificate: the private key is encrypted: pass certificatePassword' : 'certificatePassword does not decrypt the private key',
     )
   }
-  return pem.replace(block, pkcs8.trim())
+  return (pem as string).replace(block, pkcs8.trim())
 }
 
 /**
  * `ClientCertificateCredential` for Node: everything the runtime-agnostic one does, plus a PEM
- * file path (as `@azure/identity` takes it) and encrypted private keys (`certificatePassword`).
- * @throws AzcredError AZCRED_CONFIG_INVALID for an unreadable file, a wrong password, and every
- * check of the PEM itself.
+ * file path (as `@azure/identity` takes it) and encrypted private keys (`certificatePassword`). A
+ * string argument is a path, unless it is PEM text itself.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for an empty or unreadable path, PEM text passed as
+ * `certificatePath`, a wrong password, and every check of the PEM itself.
  * @example const credential = new ClientCertificateCredential(tenantId, clientId, '/etc/app/cert.pem')
  */
 export class ClientCertificateCredential extends PemClientCertificateCredential {
@@ -63,8 +73,9 @@ export class ClientCertificateCredential extends PemClientCertificateCredential 
     certificate: string | ClientCertificatePathConfiguration | ClientCertificateEncryptedPemConfiguration,
     options: ClientCertificateCredentialOptions = {},
   ) {
-    const configuration = typeof certificate === 'string' ? { certificatePath: certificate } : certificate
+    const configuration: Partial<ClientCertificatePathConfiguration & ClientCertificatePemConfiguration> =
+      typeof certificate !== 'string' ? { ...certificate } : certificate.includes('-----BEGIN') ? { certificate } : { certificatePath: certificate }
     const pem = 'certificatePath' in configuration ? readPem(configuration.certificatePath) : configuration.certificate
-    super(tenantId, clientId, { certificate: normalizeKey(pem, configuration.certificatePassword) }, options)
+    super(tenantId, clientId, { certificate: normalizeKey(pem, configuration.certificatePassword) as string }, options)
   }
 }
