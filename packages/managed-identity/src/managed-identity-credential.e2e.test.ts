@@ -146,7 +146,7 @@ describe('IMDS', () => {
     await new ManagedIdentityCredential().getToken(SCOPE)
     expect(imds.requests).toHaveLength(3)
     expect(() => new ManagedIdentityCredential({ endpoint: 'imds.local' })).toThrow(
-      expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('options.endpoint is not an http(s) URL') }),
+      expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('options.endpoint must be an http(s) URL') }),
     )
   })
 

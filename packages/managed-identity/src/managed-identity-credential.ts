@@ -1,48 +1,41 @@
-import {
-  type AccessToken,
-  AzcredError,
-  type FetchLike,
-  type GetTokenOptions,
-  proxyFromEnv,
-  readEnv,
-  type TokenCredential,
-  type TokenLifecycle,
-} from '@azcred/core'
+import { type AccessToken, AzcredError, type GetTokenOptions, proxyFromEnv, readEnv, type TokenCredential, type TokenLifecycle } from '@azcred/core'
 import { WorkloadIdentityCredential } from '@azcred/workload-identity'
 import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
 import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
-import { createAzureMlHost, ENV_MSI_SECRET } from './managed-identity-azure-ml'
+import { createAzureMlHost, ENV_DEFAULT_IDENTITY_CLIENT_ID, ENV_MSI_SECRET } from './managed-identity-azure-ml'
 import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
+import { directFetch } from './managed-identity-direct-fetch'
 import { createImdsHostFromOptions } from './managed-identity-imds'
 import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
-import type { ManagedIdentityHost } from './managed-identity-request'
+import { type ManagedIdentityHost, parseEndpoint } from './managed-identity-request'
 import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
 import { detectManagedIdentitySource, type ManagedIdentitySource } from './managed-identity-source'
-import { createLazyUndiciFetch } from './managed-identity-undici'
-
-/** IMDS is never reached through a proxy: when proxy variables are set, talk to it over a direct undici agent. */
-function directFetchWhenProxied(): FetchLike | undefined {
-  if (!proxyFromEnv()) return undefined
-  return createLazyUndiciFetch(({ Agent }) => new Agent())
-}
 
 function required(name: string): string {
   return readEnv(name) as string
 }
 
+/** A platform variable that holds an endpoint URL, checked. @throws AzcredError AZCRED_CONFIG_INVALID */
+function endpointFrom(name: string): string {
+  return parseEndpoint(required(name), name).href
+}
+
 function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredentialOptions): ManagedIdentityHost {
   switch (source.name) {
     case 'service-fabric':
-      return createServiceFabricHost(required(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER), required(ENV_IDENTITY_SERVER_THUMBPRINT))
+      return createServiceFabricHost(endpointFrom(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER), required(ENV_IDENTITY_SERVER_THUMBPRINT))
     case 'app-service':
-      return createAppServiceHost(required(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER))
+      return createAppServiceHost(endpointFrom(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER))
     case 'azure-ml':
-      return createAzureMlHost(required(ENV_MSI_ENDPOINT), required(ENV_MSI_SECRET))
+      return createAzureMlHost(endpointFrom(ENV_MSI_ENDPOINT), required(ENV_MSI_SECRET), readEnv(ENV_DEFAULT_IDENTITY_CLIENT_ID))
     case 'cloud-shell':
-      return createCloudShellHost(required(ENV_MSI_ENDPOINT))
+      return createCloudShellHost(endpointFrom(ENV_MSI_ENDPOINT))
     case 'azure-arc':
-      return createArcHost(readEnv(ENV_IDENTITY_ENDPOINT) ?? DEFAULT_ARC_ENDPOINT, options.arcKeyDirectory ?? defaultArcKeyDirectory())
+      return createArcHost(
+        readEnv(ENV_IDENTITY_ENDPOINT) === undefined ? DEFAULT_ARC_ENDPOINT : endpointFrom(ENV_IDENTITY_ENDPOINT),
+        options.arcKeyDirectory ?? defaultArcKeyDirectory(),
+      )
     default:
       return createImdsHostFromOptions(options)
   }
@@ -55,7 +48,13 @@ function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredenti
  * Shell, Azure Arc or IMDS. Retries 404, 410 (for at least 70 s), 429, 5xx and network errors with
  * backoff; a 400 (identity not found) is final. Same name and constructor shapes as `@azure/identity`'s.
  *
- * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id or a bad `endpoint`.
+ * Managed identity endpoints are never called through a proxy: while `HTTPS_PROXY` / `HTTP_PROXY` is
+ * set, they are called over a direct node:http(s) connection, whatever `options.fetch` is. No
+ * request follows a redirect (a 3xx is a final error). undici is not used.
+ *
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id, an option of
+ * the wrong type or out of range, or an endpoint (option or platform variable) that is not an http(s)
+ * URL or carries `user:password@`.
  * @throws AzcredError from `getToken`: AZCRED_SOURCE_UNAVAILABLE (probe found no IMDS),
  * AZCRED_CONFIG_INVALID (a user-assigned id the host cannot select, a pin mismatch),
  * AZCRED_TOKEN_REQUEST_FAILED, AZCRED_RESPONSE_INVALID, AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
@@ -89,7 +88,8 @@ export class ManagedIdentityCredential implements TokenCredential {
       return
     }
     const host = hostFor(this.#source, options)
-    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, this.#source.name === 'imds' ? directFetchWhenProxied() : undefined)
+    // Managed identity endpoints live on this machine or link-local: no proxy can reach them.
+    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, proxyFromEnv() ? directFetch() : undefined)
   }
 
   /** The host detected at construction, with the variable names that decided (never their values). */

@@ -1,6 +1,13 @@
 import { AzcredError, type FetchLike, readEnv, sendJsonRequest } from '@azcred/core'
 import type { ManagedIdentityCredentialOptions } from './managed-identity-options'
-import { type HostTokenRequest, identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import {
+  type HostTokenRequest,
+  identityParameter,
+  type ManagedIdentityHost,
+  parseEndpoint,
+  requestManagedIdentityToken,
+  withQuery,
+} from './managed-identity-request'
 
 /** `AZURE_POD_IDENTITY_AUTHORITY_HOST`: an IMDS replacement's base URL (pod identity, tests). */
 export const ENV_POD_IDENTITY_AUTHORITY_HOST = 'AZURE_POD_IDENTITY_AUTHORITY_HOST'
@@ -10,51 +17,52 @@ export const ENV_IMDS_ENDPOINT = 'IMDS_ENDPOINT'
 export const DEFAULT_IMDS_ENDPOINT = 'http://169.254.169.254'
 /** Default time the probe waits for any answer from IMDS, ms. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 1_000
+/** How long a "no IMDS here" probe verdict is remembered before the next probe, ms. */
+export const PROBE_NEGATIVE_TTL_MS = 60_000
 
 const TOKEN_PATH = '/metadata/identity/oauth2/token'
 const API_VERSION = '2018-02-01'
 
 /**
  * The IMDS base URL: the option, `AZURE_POD_IDENTITY_AUTHORITY_HOST`, `IMDS_ENDPOINT`, or 169.254.169.254.
- * @throws AzcredError AZCRED_CONFIG_INVALID for a value that is not an http(s) URL.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for a value that is not an http(s) URL, or has `user:password@`.
  */
 export function resolveImdsEndpoint(endpoint: string | undefined): string {
+  const pod = readEnv(ENV_POD_IDENTITY_AUTHORITY_HOST)
   const [value, name] =
     endpoint !== undefined
       ? [endpoint, 'options.endpoint']
-      : readEnv(ENV_POD_IDENTITY_AUTHORITY_HOST) !== undefined
-        ? [readEnv(ENV_POD_IDENTITY_AUTHORITY_HOST) as string, ENV_POD_IDENTITY_AUTHORITY_HOST]
+      : pod !== undefined
+        ? [pod, ENV_POD_IDENTITY_AUTHORITY_HOST]
         : [readEnv(ENV_IMDS_ENDPOINT) ?? DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT]
-  let url: URL | undefined
-  try {
-    url = new URL(value)
-  } catch {
-    url = undefined
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `${name} is not an http(s) URL: give the IMDS base, such as ${DEFAULT_IMDS_ENDPOINT}`)
-  }
+  const url = parseEndpoint(value, name)
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
-// One probe per IMDS base for the whole process: a chain asks once.
-const probes = new Map<string, Promise<boolean>>()
+// One verdict per IMDS base, shared by every credential: "here" for the process, "not here" for
+// PROBE_NEGATIVE_TTL_MS (a slow first answer must not disable managed identity for good).
+const probes = new Map<string, { found: Promise<boolean>; until: number }>()
 
 /**
- * True when anything answers at the IMDS base within `timeoutMs`. The probe leaves out the
- * `Metadata` header, so a real IMDS refuses it at once without minting a token. The answer is
- * remembered for the process.
+ * True when IMDS answers at the base within `timeoutMs`. The probe leaves out the `Metadata` header,
+ * so a real IMDS refuses it at once without minting a token: only that refusal (HTTP 400 with a JSON
+ * `error`) or a token counts; an HTML page, a 404 or another server's answer does not.
  */
 export function probeImds(base: string, timeoutMs: number, fetch: FetchLike | undefined): Promise<boolean> {
   let probe = probes.get(base)
-  if (probe === undefined) {
-    probe = sendJsonRequest({ url: `${base}${TOKEN_PATH}?api-version=${API_VERSION}`, endpointName: 'IMDS' }, { fetch, timeoutMs }).then(
-      () => true,
-      (error: { code?: string }) => error.code !== 'AZCRED_NETWORK_ERROR' && error.code !== 'AZCRED_TIMEOUT',
+  if (probe === undefined || Date.now() >= probe.until) {
+    const found = sendJsonRequest({ url: `${base}${TOKEN_PATH}?api-version=${API_VERSION}`, endpointName: 'IMDS' }, { fetch, timeoutMs }).then(
+      ({ body }) => typeof body.access_token === 'string',
+      (error: { status?: number; error?: unknown }) => error.status === 400 && typeof error.error === 'string',
     )
-    probes.set(base, probe)
+    const verdict = { found, until: Number.POSITIVE_INFINITY }
+    found.then((here) => {
+      if (!here) verdict.until = Date.now() + PROBE_NEGATIVE_TTL_MS
+    })
+    probe = verdict
+    probes.set(base, verdict)
   }
-  return probe
+  return probe.found
 }
 
 /** IMDS (VMs, scale sets, AKS nodes): `GET /metadata/identity/oauth2/token` with `Metadata: true`. */
@@ -65,7 +73,7 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
       if (probeTimeoutMs !== undefined && !(await probeImds(base, probeTimeoutMs, request.fetch))) {
         throw new AzcredError(
           'AZCRED_SOURCE_UNAVAILABLE',
-          `no IMDS answered at ${base} within ${probeTimeoutMs} ms: this is not an Azure VM, scale set or AKS node (or IMDS is blocked); set options.endpoint or ${ENV_POD_IDENTITY_AUTHORITY_HOST} if it lives elsewhere`,
+          `no IMDS answered at ${base} within ${probeTimeoutMs} ms (or what answered is not IMDS): this is not an Azure VM, scale set or AKS node (or IMDS is blocked); set options.endpoint or ${ENV_POD_IDENTITY_AUTHORITY_HOST} if it lives elsewhere`,
         )
       }
       const url = withQuery(`${base}${TOKEN_PATH}`, {
@@ -85,7 +93,6 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
  */
 export function createImdsHostFromOptions(options: Pick<ManagedIdentityCredentialOptions, 'endpoint' | 'probe'>): ManagedIdentityHost {
   const { probe } = options
-  const probeTimeoutMs =
-    probe === undefined || probe === false ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
+  const probeTimeoutMs = !probe ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
   return createImdsHost(resolveImdsEndpoint(options.endpoint), probeTimeoutMs)
 }

@@ -1,4 +1,4 @@
-import { type FetchLike, type GetTokenOptions, TokenLifecycle } from '@azcred/core'
+import { type AbortSignalLike, type FetchLike, type GetTokenOptions, TokenLifecycle, type TokenRequest } from '@azcred/core'
 import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
 import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone } from './managed-identity-request'
 
@@ -8,7 +8,10 @@ export const MANAGED_IDENTITY_RETRY = { maxAttempts: 10, maxElapsedMs: 75_000, b
 // Managed identity has no tenant to switch to; the engine still keys its cache by one.
 const NO_TENANT = 'managed-identity'
 
-/** The core lifecycle (cache, single-flight, refresh, retry) around one host. */
+/**
+ * The core lifecycle (cache, single-flight, refresh, retry) around one host. `fetchOverride`, when
+ * given, replaces `options.fetch` (the main entry's direct transport while proxy variables are set).
+ */
 export function createManagedIdentityLifecycle(
   host: ManagedIdentityHost,
   identity: UserAssignedIdentity | undefined,
@@ -17,7 +20,7 @@ export function createManagedIdentityLifecycle(
 ): TokenLifecycle {
   const { goneDelayMs, ...retry } = { ...MANAGED_IDENTITY_RETRY, ...options.retry }
   const { timeoutMs } = options
-  const fetch = options.fetch ?? fetchOverride
+  const fetch = fetchOverride ?? options.fetch
   return new TokenLifecycle({
     onEvent: options.onEvent,
     refresh: options.refresh,
@@ -28,7 +31,8 @@ export function createManagedIdentityLifecycle(
     fetchToken: async (request) => {
       const resource = scopeToResource(request.scopes)
       try {
-        return await host.fetchToken({ resource, identity, fetch, timeoutMs: request.timeoutMs ?? timeoutMs })
+        const { abortSignal } = request as TokenRequest & { abortSignal?: AbortSignalLike }
+        return await host.fetchToken({ resource, identity, fetch, timeoutMs: request.timeoutMs ?? timeoutMs, abortSignal })
       } catch (error) {
         throw slowDownWhenGone(error, goneDelayMs)
       }

@@ -20,16 +20,22 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
    */
   endpoint?: string
   /**
-   * Before the first IMDS token request, check quickly that an IMDS answers at all, and remember the
-   * answer for the process: "nothing here" becomes `AZCRED_SOURCE_UNAVAILABLE` within `timeoutMs`
-   * (default 1 000) instead of a retried network error. Meant for credential chains. Default false.
+   * Before the first IMDS token request, check quickly that IMDS is there: a headerless request must
+   * be answered within `timeoutMs` (ms, default 1 000) the way IMDS answers it (HTTP 400 with a JSON
+   * `error`). "Not here" becomes `AZCRED_SOURCE_UNAVAILABLE` instead of a retried network error, and
+   * is remembered for 60 s, then probed again; "here" is remembered for the process. Meant for
+   * credential chains. Default false.
    */
   probe?: boolean | { timeoutMs?: number }
   /** Retries of 404, 410, 429, 5xx, network errors and timeouts. Default 10 attempts within 75 s. */
   retry?: ManagedIdentityRetryOptions
-  /** The `fetch` to use. Default `globalThis.fetch`. */
+  /**
+   * The `fetch` to use. Default `globalThis.fetch`. Main entry: while `HTTPS_PROXY` / `HTTP_PROXY`
+   * is set, managed identity endpoints (on this machine or link-local, which no proxy can reach) are
+   * called over a direct node:http connection instead, whatever this `fetch` would do.
+   */
   fetch?: FetchLike
-  /** Time allowed for one request, ms. Default 30 000. */
+  /** Time allowed for one request, ms (1 to 2 147 483 647). Default 30 000. */
   timeoutMs?: number
   /**
    * Azure Arc only (main entry): the folder whose `.key` files the agent's challenge may name. Default
@@ -49,7 +55,8 @@ export function readConstructorArguments(
   first: string | ManagedIdentityCredentialOptions | undefined,
   second: ManagedIdentityCredentialOptions | undefined,
 ): { options: ManagedIdentityCredentialOptions; identity: UserAssignedIdentity | undefined } {
-  const options = typeof first === 'string' ? { ...second, clientId: first } : (first ?? {})
+  const options = typeof first === 'string' ? { ...checkObject(second, 'options'), clientId: first } : checkObject(first, 'options')
+  checkOptions(options)
   const given = (['clientId', 'objectId', 'resourceId'] as const).filter((kind) => options[kind] !== undefined)
   if (given.length > 1) {
     throw new AzcredError(
@@ -67,6 +74,45 @@ export function readConstructorArguments(
     )
   }
   return { options, identity: { kind, value } }
+}
+
+/** Largest time option in ms: what a timer can wait (about 24.8 days). */
+const MAX_MS = 2_147_483_647
+
+function invalid(message: string): AzcredError {
+  return new AzcredError('AZCRED_CONFIG_INVALID', `ManagedIdentityCredential: ${message}`)
+}
+
+function checkObject<T>(value: T | undefined, name: string): T {
+  if (value === undefined || value === null) return {} as T
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${name} must be an object`)
+  return value
+}
+
+function checkNumber(value: unknown, name: string, min: number, max = MAX_MS): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max && Number.isInteger(value))) {
+    throw invalid(`${name} must be a whole number from ${min} to ${max}`)
+  }
+}
+
+/**
+ * Checks option types and numbers: times are whole milliseconds a timer can wait, attempts 1 to 100.
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming the option (never its value).
+ */
+function checkOptions(options: ManagedIdentityCredentialOptions): void {
+  for (const name of ['clientId', 'objectId', 'resourceId', 'endpoint', 'arcKeyDirectory'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'string') throw invalid(`options.${name} must be a string`)
+  }
+  for (const name of ['fetch', 'onEvent'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw invalid(`options.${name} must be a function`)
+  }
+  checkNumber(options.timeoutMs, 'options.timeoutMs', 1)
+  const { probe } = options
+  if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'options.probe.timeoutMs', 1)
+  const retry = checkObject(options.retry, 'options.retry')
+  checkNumber(retry.maxAttempts, 'options.retry.maxAttempts', 1, 100)
+  checkNumber(retry.maxElapsedMs, 'options.retry.maxElapsedMs', 1)
+  for (const name of ['baseDelayMs', 'maxDelayMs', 'goneDelayMs'] as const) checkNumber(retry[name], `options.retry.${name}`, 0)
 }
 
 /** `AZCRED_CONFIG_INVALID` for a host that cannot select a user-assigned identity at run time. */

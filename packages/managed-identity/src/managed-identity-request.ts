@@ -1,4 +1,13 @@
-import { type AccessToken, AzcredError, type FetchLike, isTransient, sendJsonRequest, TokenRequestError } from '@azcred/core'
+import {
+  type AbortSignalLike,
+  type AccessToken,
+  AzcredError,
+  type FetchLike,
+  isTransient,
+  sendJsonRequest,
+  TokenRequestError,
+  toAccessToken,
+} from '@azcred/core'
 import type { UserAssignedIdentity } from './managed-identity-options'
 
 /** What a host is asked for: one resource, for one identity. */
@@ -9,6 +18,8 @@ export interface HostTokenRequest {
   identity: UserAssignedIdentity | undefined
   fetch: FetchLike | undefined
   timeoutMs: number | undefined
+  /** Fires when every caller waiting on this request has aborted, or the lifecycle stops. */
+  abortSignal?: AbortSignalLike | undefined
 }
 
 /** One hosting environment's token endpoint. */
@@ -41,6 +52,22 @@ export function scopeToResource(scopes: readonly string[]): string {
   return scope.endsWith('/.default') ? scope.slice(0, -'/.default'.length) : scope
 }
 
+/**
+ * Checks an endpoint URL from an option or a platform variable: http(s), no `user:password@`.
+ * The value is never echoed (it may carry credentials).
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming `name`.
+ */
+export function parseEndpoint(value: unknown, name: string): URL {
+  let url: URL | undefined
+  try {
+    url = new URL(value as string)
+  } catch {}
+  if (typeof value !== 'string' || !/^https?:$/.test(url?.protocol as string) || url?.username !== '' || url.password !== '') {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', `${name} must be an http(s) URL without user:password@`)
+  }
+  return url
+}
+
 /** Adds query parameters to an endpoint URL. */
 export function withQuery(endpoint: string, parameters: Record<string, string | undefined>): string {
   const url = new URL(endpoint)
@@ -55,10 +82,13 @@ export function identityParameter(identity: UserAssignedIdentity | undefined, na
   return { [names[index] as string]: identity.value }
 }
 
-/** True for failures a managed identity endpoint asks us to retry: network, timeout, 404, 408, 410, 429, 5xx. */
+/**
+ * True for failures a managed identity endpoint asks us to retry: network, timeout, 404, 408, 410,
+ * 429, 5xx; never an error marked `retryable: false` (DNS, TLS certificate, plain HTTP on https:, redirect).
+ */
 export function isManagedIdentityRetryable(error: unknown): boolean {
-  const status = (error as Partial<TokenRequestError> | undefined)?.status
-  return isTransient(error) || status === 404 || status === 410
+  const { status, retryable } = (error ?? {}) as Partial<TokenRequestError> & { retryable?: boolean }
+  return retryable !== false && (isTransient(error) || status === 404 || status === 410)
 }
 
 /**
@@ -70,10 +100,11 @@ export async function requestManagedIdentityToken(host: string, request: HostHtt
   const endpointName = `the ${host} managed identity endpoint`
   let body: Record<string, unknown>
   try {
-    ;({ body } = await sendJsonRequest({ ...request, endpointName }, { fetch: options.fetch, timeoutMs: options.timeoutMs }))
+    ;({ body } = await sendJsonRequest({ ...request, endpointName }, options))
   } catch (error) {
-    if (error instanceof TokenRequestError) throw explainStatus(endpointName, error, options.identity)
-    throw error
+    // A redirect refusal (3xx) or another final error keeps core's own message and `retryable: false`.
+    if (!(error instanceof TokenRequestError) || error.status < 400 || (error as { retryable?: boolean }).retryable === false) throw error
+    throw explainStatus(endpointName, error, options.identity)
   }
   return readManagedIdentityToken(body, endpointName)
 }
@@ -111,35 +142,19 @@ export function slowDownWhenGone(error: unknown, goneDelayMs: number): unknown {
 
 /**
  * Reads a managed identity token answer. Hosts differ: `expires_on` comes as epoch seconds (number or
- * string) or as a date string (`11/22/2026 10:00:00 PM +00:00`); `expires_in` is the fallback. Tokens
- * living two hours or more are refreshed at half their life, as MSAL does.
+ * string) or as a date string (`11/22/2026 10:00:00 PM +00:00`); `expires_in` is the fallback. The
+ * date string is turned into epoch seconds, then core's `toAccessToken` applies the one set of rules
+ * (an expiry in the past or missing is an error, an absurd one is capped, `refresh_in` is checked).
+ * Tokens living two hours or more without `refresh_in` are refreshed at half their life, as MSAL does.
+ * @throws AzcredError AZCRED_RESPONSE_INVALID
  */
 export function readManagedIdentityToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
-  const token = body.access_token
-  if (typeof token !== 'string' || token === '') {
-    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without an access_token: check that the endpoint is a managed identity endpoint`)
-  }
-  const expiresIn = readSeconds(body.expires_in)
-  const expiresOnTimestamp = readExpiresOn(body.expires_on) ?? (expiresIn === undefined ? undefined : now + expiresIn * 1000)
-  if (expiresOnTimestamp === undefined) {
-    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without a readable expires_on or expires_in`)
-  }
-  const lifetimeMs = expiresOnTimestamp - now
-  const refreshIn = readSeconds(body.refresh_in)
-  const refreshAfterTimestamp = refreshIn !== undefined ? now + refreshIn * 1000 : lifetimeMs >= 2 * 3_600_000 ? now + Math.floor(lifetimeMs / 2) : undefined
-  const tokenType = body.token_type === 'pop' ? 'pop' : 'Bearer'
-  return refreshAfterTimestamp === undefined ? { token, expiresOnTimestamp, tokenType } : { token, expiresOnTimestamp, refreshAfterTimestamp, tokenType }
-}
-
-function readSeconds(value: unknown): number | undefined {
-  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
-  return Number.isFinite(seconds) ? seconds : undefined
-}
-
-function readExpiresOn(value: unknown): number | undefined {
-  const seconds = readSeconds(value)
-  if (seconds !== undefined) return seconds * 1000
-  if (typeof value !== 'string') return undefined
-  const parsed = Date.parse(value)
-  return Number.isNaN(parsed) ? undefined : parsed
+  const { expires_on } = body
+  const expiresOn = typeof expires_on === 'string' && Number.isNaN(Number(expires_on)) ? Date.parse(expires_on) / 1000 : expires_on
+  // Managed identity's expires_on is authoritative; expires_in only stands in when there is none.
+  const onlyIn = expiresOn == null || Number.isNaN(expiresOn)
+  const token = toAccessToken({ ...body, expires_on: expiresOn, expires_in: onlyIn ? body.expires_in : undefined }, endpointName, now)
+  const lifetimeMs = token.expiresOnTimestamp - now
+  if (token.refreshAfterTimestamp === undefined && lifetimeMs >= 7_200_000) token.refreshAfterTimestamp = now + Math.floor(lifetimeMs / 2)
+  return token
 }

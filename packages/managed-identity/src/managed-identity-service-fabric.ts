@@ -1,8 +1,9 @@
-import { isIP } from 'node:net'
+import { Agent as HttpsAgent } from 'node:https'
+import { isIP, type Socket } from 'node:net'
 import { connect } from 'node:tls'
 import { AzcredError, type FetchLike } from '@azcred/core'
+import { createDirectFetch } from './managed-identity-direct-fetch'
 import { identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
-import { createLazyUndiciFetch } from './managed-identity-undici'
 
 /** `IDENTITY_SERVER_THUMBPRINT`: the thumbprint of Service Fabric's self-signed endpoint certificate. */
 export const ENV_IDENTITY_SERVER_THUMBPRINT = 'IDENTITY_SERVER_THUMBPRINT'
@@ -14,42 +15,41 @@ function normalizeThumbprint(value: string): string {
 }
 
 /**
- * A `fetch` whose TLS connections are trusted by certificate pinning instead of a CA chain: the
- * handshake must present a certificate whose SHA-1 (or SHA-256) thumbprint is `thumbprint`, or the
- * socket is closed before a byte of the request is written. Loads undici on first use.
+ * A direct `fetch` whose TLS connections are trusted by certificate pinning instead of a CA chain:
+ * the handshake must present a certificate whose SHA-1 (or SHA-256) thumbprint is `thumbprint`, or
+ * the socket is closed before a byte of the request is written. Built on node:https (no undici).
  */
 export function createPinnedFetch(thumbprint: string): FetchLike {
   const expected = normalizeThumbprint(thumbprint)
-  return createLazyUndiciFetch(
-    ({ Agent }) =>
-      new Agent({
-        connect(options, callback) {
-          const hostname = options.hostname
-          // The chain is self-signed by design; the pin below is the check that replaces it.
-          const socket = connect({
-            host: hostname,
-            port: Number(options.port) || 443,
-            servername: isIP(hostname) === 0 ? hostname : undefined,
-            rejectUnauthorized: false,
-            ALPNProtocols: ['http/1.1'],
-          })
-          let settled = false
-          socket.once('secureConnect', () => {
-            const certificate = socket.getPeerCertificate()
-            const presented = [certificate.fingerprint, certificate.fingerprint256].filter(Boolean).map((value) => normalizeThumbprint(value))
-            settled = true
-            if (presented.includes(expected)) return callback(null, socket)
-            socket.destroy()
-            callback(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }), null)
-          })
-          socket.once('error', (error) => {
-            if (!settled) callback(error, null)
-            settled = true
-          })
-          return socket
-        },
-      }),
-  )
+  const agent = new HttpsAgent({ keepAlive: true })
+  // The agent waits for the callback before writing: the pin is checked first.
+  agent.createConnection = (options, callback): undefined => {
+    const hostname = String(options.host ?? 'localhost')
+    // The chain is self-signed by design; the pin below is the check that replaces it.
+    const socket = connect({
+      host: hostname,
+      port: Number(options.port) || 443,
+      servername: isIP(hostname) === 0 ? hostname : undefined,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    })
+    let settled = false
+    const done = (error: Error | null, value?: Socket): void => {
+      if (settled) return
+      settled = true
+      ;(callback as (error: Error | null, socket?: Socket) => void)(error, value)
+    }
+    socket.once('secureConnect', () => {
+      const certificate = socket.getPeerCertificate()
+      const presented = [certificate.fingerprint, certificate.fingerprint256].filter(Boolean).map((value) => normalizeThumbprint(value))
+      if (presented.includes(expected)) return done(null, socket)
+      socket.destroy()
+      done(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }))
+    })
+    socket.once('error', (error) => done(error))
+    return undefined
+  }
+  return createDirectFetch(agent)
 }
 
 function isPinMismatch(error: unknown): boolean {

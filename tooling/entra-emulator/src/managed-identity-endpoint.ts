@@ -18,6 +18,7 @@ export const MANAGED_IDENTITY_HOST_VARIABLES = [
   'MSI_SECRET',
   'IMDS_ENDPOINT',
   'AZURE_POD_IDENTITY_AUTHORITY_HOST',
+  'DEFAULT_IDENTITY_CLIENT_ID',
 ] as const
 
 /** The managed identity hosts the emulator can play. */
@@ -58,11 +59,18 @@ export interface ManagedIdentityEndpoint {
   readonly tenantId: string
   readonly systemAssigned: EmulatedIdentity
   readonly userAssigned: EmulatedIdentity[]
+  /**
+   * Azure ML: the compute user (not a managed identity), whose token the real endpoint answers to a
+   * request without `clientid`; `env` sets `DEFAULT_IDENTITY_CLIENT_ID` to the system-assigned id.
+   */
+  readonly computeUser: EmulatedIdentity
   /** Keys that verify the issued tokens. */
   readonly jwks: TokenSigner['jwks']
   readonly requests: RecordedRequest[]
   /** Applies `fault` to the next `count` requests (default 1), or to all of them for `forMs`. */
   injectFault(fault: Fault, options?: { count?: number; forMs?: number }): void
+  /** Answers the next `count` requests (default 1) with `status` (default 307) and `Location: location`. */
+  injectRedirect(location: string, options?: { status?: number; count?: number }): void
   clearFaults(): void
   close(): Promise<void>
 }
@@ -119,7 +127,8 @@ function legacyDate(epochSeconds: number): string {
  * (strings for every number, `Metadata` required, forwarded requests refused), App Service
  * (`X-IDENTITY-HEADER`, epoch-string `expires_on`), Azure Arc (401 challenge naming a fresh `.key`
  * file), Cloud Shell (POST form), Service Fabric (HTTPS with a self-signed certificate, numeric
- * `expires_on`), Azure ML (`secret`, date-string `expires_on`).
+ * `expires_on`), Azure ML (`secret`, date-string `expires_on`, the compute user's token without
+ * `clientid`). A request without `Metadata` gets IMDS's own refusal: HTTP 400 with a JSON `error`.
  */
 export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpointOptions): Promise<ManagedIdentityEndpoint> {
   const kind = options.host
@@ -131,6 +140,8 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
   const requests: RecordedRequest[] = []
   const systemAssigned = identity(tenantId)
   const userAssigned = Array.from({ length: options.userAssignedCount ?? 1 }, () => identity(tenantId))
+  const computeUser = identity(tenantId)
+  const redirects: { location: string; status: number }[] = []
   const secret = kind === 'app-service' || kind === 'service-fabric' || kind === 'azure-ml' ? randomBytes(24).toString('base64url') : undefined
   const certificate = readFileSync(certificateUrl, 'utf8')
   const thumbprint = kind === 'service-fabric' ? new X509Certificate(certificate).fingerprint.replace(/:/g, '') : undefined
@@ -139,11 +150,15 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
 
   const findIdentity = (query: URLSearchParams): EmulatedIdentity | 'ambiguous' | 'unknown' => {
     const given = ID_PARAMETERS[kind].flatMap((names, index) => names.filter((name) => query.has(name)).map((name) => [index, query.get(name) ?? ''] as const))
-    if (given.length === 0) return systemAssigned
+    // Azure ML answers a request without clientid with the compute user's token (PROTOCOL.md).
+    if (given.length === 0) return kind === 'azure-ml' ? computeUser : systemAssigned
     if (given.length > 1) return 'ambiguous'
     const [index, value] = given[0] as readonly [number, string]
     const field = (['clientId', 'objectId', 'resourceId'] as const)[index] as keyof EmulatedIdentity
-    return userAssigned.find((candidate) => candidate[field].toLowerCase() === value.toLowerCase()) ?? 'unknown'
+    return (
+      (kind === 'azure-ml' ? [systemAssigned, ...userAssigned] : userAssigned).find((candidate) => candidate[field].toLowerCase() === value.toLowerCase()) ??
+      'unknown'
+    )
   }
 
   const issue = async (resource: string, holder: EmulatedIdentity): Promise<{ token: string; expiresOn: number; now: number }> => {
@@ -230,6 +245,12 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { url, form, recorded } = await readRequest(request, origin)
     requests.push(recorded)
+    const redirect = redirects.shift()
+    if (redirect !== undefined) {
+      response.writeHead(redirect.status, { location: redirect.location, 'content-type': 'application/json; charset=utf-8' })
+      response.end('{}')
+      return
+    }
     const fault = faults.take(url.pathname)
     if (fault !== undefined && (await applyFault(fault, request, response))) return
     const answer = await route(request, url, form)
@@ -254,7 +275,7 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
     'service-fabric': { IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: secret as string, IDENTITY_SERVER_THUMBPRINT: thumbprint as string },
     'azure-arc': { IDENTITY_ENDPOINT: endpoint, IMDS_ENDPOINT: origin },
     'cloud-shell': { MSI_ENDPOINT: endpoint },
-    'azure-ml': { MSI_ENDPOINT: endpoint, MSI_SECRET: secret as string },
+    'azure-ml': { MSI_ENDPOINT: endpoint, MSI_SECRET: secret as string, DEFAULT_IDENTITY_CLIENT_ID: systemAssigned.clientId },
   }[kind]
 
   return {
@@ -266,10 +287,14 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
     tenantId,
     systemAssigned,
     userAssigned,
+    computeUser,
     jwks: signer.jwks,
     requests,
     injectFault: (fault, faultOptions = {}) =>
       faultOptions.forMs === undefined ? faults.add(fault, faultOptions.count ?? 1) : faults.addFor(fault, faultOptions.forMs),
+    injectRedirect: (location, redirectOptions = {}) => {
+      for (let index = 0; index < (redirectOptions.count ?? 1); index += 1) redirects.push({ location, status: redirectOptions.status ?? 307 })
+    },
     clearFaults: () => faults.clear(),
     async close() {
       server.closeAllConnections()
