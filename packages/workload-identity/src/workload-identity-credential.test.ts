@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inspect } from 'node:util'
 import { createOidcIssuer, type EntraEmulator, type OidcIssuer, startEntraEmulator } from '@azcred/entra-emulator'
 import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -102,5 +103,63 @@ describe('WorkloadIdentityCredential', () => {
       code: 'AZCRED_CONFIG_INVALID',
       message: expect.stringContaining('ENOENT'),
     })
+  })
+
+  describe('never echoes a token, key or secret set where the token file path belongs', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXN1YmplY3QifQ.cGxhbnRlZC1zaWduYXR1cmU'
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQplantedKeyBody0123456789abcdefABCDEF\n-----END PRIVATE KEY-----\n'
+    const secret = 'Xy98Q~plantedClientSecretValue1234567890ab'
+    async function refusal(configure: () => WorkloadIdentityCredential) {
+      const error = await configure()
+        .getToken('https://vault.azure.net/.default')
+        .catch((caught: unknown) => caught)
+      expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+      return {
+        error: error as Error,
+        seen: [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })].join('\n'),
+      }
+    }
+    const direct = (app: { tenantId: string; clientId: string }, tokenFilePath: string) => () =>
+      new WorkloadIdentityCredential({ ...app, tokenFilePath, authorityHost: emulator.authorityHost, fetch: emulator.fetch })
+
+    it.each([
+      ['a JWT', jwt, 'holds a token or key, not a path', ['eyJ', 'cGxhbnRlZC1zaWduYXR1cmU']],
+      ['PEM text', pem, 'holds a token or key, not a path', ['plantedKeyBody', '-----BEGIN']],
+      ['a client secret', secret, '(not shown) cannot be read (ENOENT)', [secret]],
+      ['a path with a newline and a secret after it', `/tmp/token\n${secret}`, '(not shown) cannot be read', [secret]],
+    ])('%s as tokenFilePath', async (_name, value, message, secrets) => {
+      emulator.requests.length = 0
+      const { error, seen } = await refusal(direct(emulator.registerApp(), value))
+      expect(error.message).toContain(message)
+      expect(error.message).toContain('AZURE_FEDERATED_TOKEN_FILE')
+      for (const secret of secrets) expect(seen).not.toContain(secret)
+      expect(emulator.requestsTo('/token')).toHaveLength(0)
+    })
+
+    it('a JWT in AZURE_FEDERATED_TOKEN_FILE', async () => {
+      stubWebhookEnvironment(emulator.registerApp())
+      vi.stubEnv('AZURE_FEDERATED_TOKEN_FILE', jwt)
+      const { error, seen } = await refusal(() => new WorkloadIdentityCredential({ fetch: emulator.fetch }))
+      expect(error.message).toBe('AZURE_FEDERATED_TOKEN_FILE (tokenFilePath) holds a token or key, not a path: set the path of the token file')
+      expect(seen).not.toContain('eyJ')
+    })
+
+    it('names an ordinary path that cannot be read', async () => {
+      const missing = join(folder, 'missing-token')
+      const { error } = await refusal(direct(emulator.registerApp(), missing))
+      expect(error.message).toContain(`"${missing}" cannot be read (ENOENT)`)
+    })
+  })
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, -1, 1e10, '300000'])('refuses tokenFileMaxAgeMs %s at construction', (value) => {
+    expect(
+      () =>
+        new WorkloadIdentityCredential({
+          tenantId: 'contoso.onmicrosoft.com',
+          clientId: 'client',
+          tokenFilePath: tokenFile,
+          tokenFileMaxAgeMs: value as number,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('tokenFileMaxAgeMs') }))
   })
 })
