@@ -24,9 +24,9 @@ export interface GitHubTokenProviderOptions {
   requestToken?: string
   /** The `fetch` to use. Default `globalThis.fetch`. */
   fetch?: FetchLike
-  /** Time allowed for one request, ms. Default 30 000. */
+  /** Time allowed for one request, ms, from 1 to 600 000. Default 30 000. */
   timeoutMs?: number
-  /** A cached token is replaced when less than this is left, ms. Default 60 000. */
+  /** A cached token is replaced when less than this is left, ms, from 0 to 3 600 000. Default 60 000. */
   refreshBeforeExpiryMs?: number
   /** Accept an `http:` request URL on loopback (a local stand-in). Default false. */
   allowInsecureConnection?: boolean
@@ -34,16 +34,24 @@ export interface GitHubTokenProviderOptions {
 
 const MISSING_PERMISSION = `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} and ${ENV_ACTIONS_ID_TOKEN_REQUEST_TOKEN} are not set: this is not a GitHub Actions job, or the job lacks "permissions: id-token: write"`
 
+const invalid = (message: string) => new AzcredError('AZCRED_CONFIG_INVALID', message)
+
+function checkNumber(value: unknown, name: string, min: number, max: number): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw invalid(`${name} must be a number from ${min} to ${max}`)
+}
+
+// Messages name the variable or option, never its value.
 function checkedUrl(value: string, allowInsecure: boolean): URL {
+  const name = `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} (requestUrl)`
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} is not an absolute URL`)
+    throw invalid(`${name} is not an absolute URL`)
   }
+  if (url.username !== '' || url.password !== '') throw invalid(`${name} must not carry user:password@: the request token is the credential`)
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && allowInsecure && isLoopbackHostname(url.hostname))
-  if (!secure)
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} must use https: (the request token must not travel in clear text)`)
+  if (!secure) throw invalid(`${name} must use https: (the request token must not travel in clear text)`)
   return url
 }
 
@@ -52,14 +60,21 @@ function checkedUrl(value: string, allowInsecure: boolean): URL {
  * the requested audience (`api://AzureADTokenExchange` by default, the sovereign variants through
  * the credential's cloud), and reuses it until shortly before its `exp`.
  *
- * @throws AzcredError AZCRED_SOURCE_UNAVAILABLE when the runner variables are absent (the message
- * says the job needs `permissions: id-token: write`), AZCRED_CONFIG_INVALID for a non-https URL, and
- * the transport codes.
+ * The request never follows a redirect, so the request token goes to the configured URL only.
+ *
+ * @throws AzcredError AZCRED_CONFIG_INVALID at once for a `timeoutMs` or `refreshBeforeExpiryMs`
+ * out of range. From `getFederatedToken`: AZCRED_SOURCE_UNAVAILABLE when the runner variables are
+ * absent (the message says the job needs `permissions: id-token: write`); AZCRED_CONFIG_INVALID
+ * for a non-https URL, one with `user:password@`, or a request token that cannot be a header
+ * value; AZCRED_TOKEN_REQUEST_FAILED for a refusal or a redirect; AZCRED_RESPONSE_INVALID when the
+ * answer holds no JWT; and the transport codes.
  * @example
  * const credential = new ClientAssertionCredential(tenantId, clientId, createGitHubTokenProvider())
  */
 export function createGitHubTokenProvider(options: GitHubTokenProviderOptions = {}): FederatedTokenProvider {
-  const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 60_000
+  const { refreshBeforeExpiryMs: refreshBeforeMs = 60_000, timeoutMs } = options
+  checkNumber(timeoutMs, 'timeoutMs', 1, 600_000)
+  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 0, 3_600_000)
   const cache = new Map<string, { token: string; expiresAt: number }>()
   return {
     name: 'github-actions',
@@ -70,6 +85,8 @@ export function createGitHubTokenProvider(options: GitHubTokenProviderOptions = 
       const requestToken = options.requestToken ?? readEnv(ENV_ACTIONS_ID_TOKEN_REQUEST_TOKEN)
       if (requestUrl === undefined || requestToken === undefined) throw new AzcredError('AZCRED_SOURCE_UNAVAILABLE', MISSING_PERMISSION)
       const url = checkedUrl(requestUrl, options.allowInsecureConnection === true)
+      // A CR, LF or other control character would make fetch throw a TypeError quoting the header.
+      if (!/^[\x21-\x7e]+$/.test(requestToken)) throw invalid(`${ENV_ACTIONS_ID_TOKEN_REQUEST_TOKEN} (requestToken) is not a valid bearer token`)
       url.searchParams.set('audience', audience)
       const response = await sendJsonRequest(
         {
@@ -77,11 +94,11 @@ export function createGitHubTokenProvider(options: GitHubTokenProviderOptions = 
           headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json', 'user-agent': USER_AGENT },
           endpointName: 'the GitHub Actions ID-token endpoint',
         },
-        { fetch: options.fetch, timeoutMs: options.timeoutMs, abortSignal },
+        { fetch: options.fetch, timeoutMs, abortSignal },
       )
       const token = response.body.value
-      if (typeof token !== 'string' || token === '') {
-        throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the GitHub Actions ID-token endpoint answered without a "value"')
+      if (typeof token !== 'string' || !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) {
+        throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the GitHub Actions ID-token endpoint answered without a JWT "value"')
       }
       cache.set(audience, { token, expiresAt: jwtExpiresAt(token) })
       return token
