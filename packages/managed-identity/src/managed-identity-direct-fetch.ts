@@ -16,23 +16,27 @@ export function createDirectFetch(https: HttpsAgent = new HttpsAgent({ keepAlive
     new Promise((resolve, reject) => {
       const url = new URL(input)
       const secure = url.protocol === 'https:'
+      const headers: Record<string, string> = {}
+      new Headers(init.headers).forEach((value, name) => {
+        headers[name] = value
+      })
       const options: RequestOptions = {
         method: init.method ?? 'GET',
-        headers: Object.fromEntries(new Headers(init.headers)),
+        headers,
         agent: secure ? https : http,
         signal: init.signal ?? undefined,
       }
       const fail = (cause: unknown): void => reject(new TypeError('fetch failed', { cause }))
       const request = (secure ? httpsRequest : httpRequest)(url, options, (response) => {
-        const headers = new Headers()
+        const answerHeaders = new Headers()
         for (const [name, value] of Object.entries(response.headers)) {
-          for (const item of Array.isArray(value) ? value : [value ?? '']) headers.append(name, item)
+          for (const item of Array.isArray(value) ? value : [value ?? '']) answerHeaders.append(name, item)
         }
         const status = response.statusCode ?? 0
         try {
           const empty = status === 204 || status === 205 || status === 304
           if (empty) response.resume()
-          resolve(new Response(empty ? null : (Readable.toWeb(response) as unknown as ReadableStream), { status, headers }))
+          resolve(new Response(empty ? null : (Readable.toWeb(response) as unknown as ReadableStream), { status, headers: answerHeaders }))
         } catch (error) {
           response.destroy()
           fail(error)

@@ -69,8 +69,11 @@ export interface ManagedIdentityEndpoint {
   readonly requests: RecordedRequest[]
   /** Applies `fault` to the next `count` requests (default 1), or to all of them for `forMs`. */
   injectFault(fault: Fault, options?: { count?: number; forMs?: number }): void
-  /** Answers the next `count` requests (default 1) with `status` (default 307) and `Location: location`. */
-  injectRedirect(location: string, options?: { status?: number; count?: number }): void
+  /**
+   * Answers `count` requests (default 1) with `status` (default 307) and `Location: location`, after
+   * letting the next `skip` (default 0) through as usual.
+   */
+  injectRedirect(location: string, options?: { status?: number; count?: number; skip?: number }): void
   clearFaults(): void
   close(): Promise<void>
 }
@@ -141,7 +144,7 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
   const systemAssigned = identity(tenantId)
   const userAssigned = Array.from({ length: options.userAssignedCount ?? 1 }, () => identity(tenantId))
   const computeUser = identity(tenantId)
-  const redirects: { location: string; status: number }[] = []
+  const redirects: { location: string; status: number; from: number; to: number }[] = []
   const secret = kind === 'app-service' || kind === 'service-fabric' || kind === 'azure-ml' ? randomBytes(24).toString('base64url') : undefined
   const certificate = readFileSync(certificateUrl, 'utf8')
   const thumbprint = kind === 'service-fabric' ? new X509Certificate(certificate).fingerprint.replace(/:/g, '') : undefined
@@ -245,7 +248,7 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { url, form, recorded } = await readRequest(request, origin)
     requests.push(recorded)
-    const redirect = redirects.shift()
+    const redirect = redirects.find((planned) => requests.length > planned.from && requests.length <= planned.to)
     if (redirect !== undefined) {
       response.writeHead(redirect.status, { location: redirect.location, 'content-type': 'application/json; charset=utf-8' })
       response.end('{}')
@@ -292,8 +295,9 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
     requests,
     injectFault: (fault, faultOptions = {}) =>
       faultOptions.forMs === undefined ? faults.add(fault, faultOptions.count ?? 1) : faults.addFor(fault, faultOptions.forMs),
-    injectRedirect: (location, redirectOptions = {}) => {
-      for (let index = 0; index < (redirectOptions.count ?? 1); index += 1) redirects.push({ location, status: redirectOptions.status ?? 307 })
+    injectRedirect: (location, { status = 307, count = 1, skip = 0 } = {}) => {
+      const from = requests.length + skip
+      redirects.push({ location, status, from, to: from + count })
     },
     clearFaults: () => faults.clear(),
     async close() {

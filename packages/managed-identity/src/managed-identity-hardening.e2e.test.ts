@@ -1,0 +1,341 @@
+// Issue 11 for managed identity, host by host: no redirect is followed, no proxy is used whatever
+// the fetch, probe verdicts are right and expire, Azure ML's default identity, abort ends the request.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import type { TokenEvent } from '@azcred/core'
+import { type ManagedIdentityEndpoint, type ManagedIdentityHostKind, startManagedIdentityEndpoint } from '@azcred/entra-emulator'
+import { createTransport } from '@azcred/undici'
+import { decodeJwt } from 'jose'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { hostEnvironment } from './__fixtures__/host-environment'
+import { ManagedIdentityCredential, PROBE_NEGATIVE_TTL_MS } from './index'
+import { createAppServiceHost } from './managed-identity-app-service'
+import { createArcHost } from './managed-identity-arc'
+import { createAzureMlHost } from './managed-identity-azure-ml'
+import { createCloudShellHost } from './managed-identity-cloud-shell'
+import { createImdsHost } from './managed-identity-imds'
+import type { ManagedIdentityHost } from './managed-identity-request'
+import { createServiceFabricHost } from './managed-identity-service-fabric'
+
+const SCOPE = 'https://vault.azure.net/.default'
+const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 100, goneDelayMs: 200 }
+
+let arcFolder: string
+const endpoints: ManagedIdentityEndpoint[] = []
+const servers: Server[] = []
+
+async function start(host: ManagedIdentityHostKind, extra: Partial<Parameters<typeof startManagedIdentityEndpoint>[0]> = {}) {
+  const endpoint = await startManagedIdentityEndpoint({ host, ...(host === 'azure-arc' ? { arcKeyDirectory: arcFolder } : {}), ...extra })
+  endpoints.push(endpoint)
+  hostEnvironment(endpoint.env)
+  return endpoint
+}
+
+/** A loopback HTTP server that records what reaches it (and its raw connections). */
+async function recordingServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  address = '127.0.0.1',
+): Promise<{ url: string; hits: string[]; sockets: Socket[]; closed: () => number; server: Server }> {
+  const hits: string[] = []
+  const sockets: Socket[] = []
+  let closedCount = 0
+  const server = createServer((request, response) => {
+    hits.push(`${request.method} ${request.url} ${JSON.stringify(request.headers)}`)
+    handler(request, response)
+  })
+  server.on('connection', (socket) => {
+    sockets.push(socket)
+    socket.once('close', () => {
+      closedCount += 1
+    })
+  })
+  server.on('connect', (request, socket) => {
+    hits.push(`CONNECT ${request.url} ${JSON.stringify(request.headers)}`)
+    socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n')
+  })
+  await new Promise<void>((resolve) => server.listen(0, address, resolve))
+  servers.push(server)
+  return { url: `http://${address}:${(server.address() as AddressInfo).port}`, hits, sockets, closed: () => closedCount, server }
+}
+
+/** Everything a failure exposes, for secret checks. */
+function exposed(error: unknown, events: TokenEvent[] = []): string {
+  return [String(error), (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 }), JSON.stringify(events)].join('\n')
+}
+
+beforeAll(() => {
+  arcFolder = mkdtempSync(join(tmpdir(), 'azcred-arc-hardening-'))
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  vi.unstubAllEnvs()
+  await Promise.all(endpoints.splice(0).map((endpoint) => endpoint.close()))
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections()
+    server.close()
+  }
+})
+afterAll(() => {
+  rmSync(arcFolder, { recursive: true, force: true })
+})
+
+describe('A1: no managed identity request follows a redirect', () => {
+  // The target answers like a token endpoint, so following the redirect would "work".
+  const startTarget = () =>
+    recordingServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ access_token: 'target-token', expires_in: 3600, token_type: 'Bearer' }))
+    }, '127.0.0.2')
+
+  async function expectRefused(endpoint: ManagedIdentityEndpoint, credential: ManagedIdentityCredential, status: number, requestsSent: number) {
+    const target = await startTarget()
+    endpoint.injectRedirect(`${target.url}/stolen?x=1`, { status, count: 10, skip: requestsSent - 1 })
+    const events: TokenEvent[] = []
+    const failure = await credential.getToken(SCOPE).catch((error) => error)
+    expect(failure).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+    expect(failure.message).toContain(`HTTP ${status}`)
+    expect(failure.message).toContain(target.url)
+    expect(failure.message).not.toContain('/stolen')
+    expect(target.hits).toEqual([]) // nothing reached the target, the secret header included
+    expect(endpoint.requests).toHaveLength(requestsSent) // final: not retried
+    if (endpoint.secret !== undefined) expect(exposed(failure, events)).not.toContain(endpoint.secret)
+    return failure
+  }
+
+  it.each([301, 302, 303, 307, 308])('IMDS: %s is an error naming the status and target origin', async (status) => {
+    const imds = await start('imds')
+    await expectRefused(imds, new ManagedIdentityCredential({ retry: FAST_RETRY }), status, 1)
+  })
+
+  it.each(['app-service', 'azure-ml', 'cloud-shell', 'service-fabric'] as const)('%s: a 307 never carries the platform secret away', async (host) => {
+    const endpoint = await start(host)
+    await expectRefused(endpoint, new ManagedIdentityCredential({ retry: FAST_RETRY }), 307, 1)
+  })
+
+  it('Azure Arc: a 307 on the first request, and on the request that carries the key file', async () => {
+    const arc = await start('azure-arc')
+    await expectRefused(arc, new ManagedIdentityCredential({ arcKeyDirectory: arcFolder, retry: FAST_RETRY }), 307, 1)
+    const realm = join(arcFolder, 'planted-redirect.key')
+    writeFileSync(realm, 'planted-arc-key-for-redirect')
+    const keyed = await start('azure-arc', { arcRealm: realm })
+    const failure = await expectRefused(keyed, new ManagedIdentityCredential({ arcKeyDirectory: arcFolder, retry: FAST_RETRY }), 302, 2)
+    expect(keyed.requests[1]?.headers.authorization).toBe('Basic planted-arc-key-for-redirect')
+    expect(exposed(failure)).not.toContain('planted-arc-key-for-redirect')
+  })
+
+  it('the IMDS probe: a redirect is not IMDS, and nothing reaches the target', async () => {
+    const imds = await start('imds')
+    const target = await startTarget()
+    imds.injectRedirect(`${target.url}/x`, { count: 10 })
+    const failure = await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE).catch((error) => error)
+    expect(failure).toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
+    expect(target.hits).toEqual([])
+    expect(imds.requests).toHaveLength(1)
+  })
+
+  it('also over the direct transport used while a proxy is configured (with a custom fetch)', async () => {
+    const appService = await start('app-service')
+    const proxy = await recordingServer((_, response) => response.writeHead(502).end())
+    hostEnvironment({ ...appService.env, HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url })
+    const transport = createTransport()
+    try {
+      await expectRefused(appService, new ManagedIdentityCredential({ fetch: transport.fetch, retry: FAST_RETRY }), 307, 1)
+      expect(proxy.hits).toEqual([])
+    } finally {
+      await transport.close()
+    }
+  })
+})
+
+describe('C14: managed identity never goes through a proxy, whatever fetch it is given', () => {
+  it.each(['imds', 'app-service', 'azure-ml', 'cloud-shell'] as const)(
+    '%s with HTTP_PROXY and createTransport().fetch: the token arrives, the proxy sees nothing',
+    async (host) => {
+      const endpoint = await start(host)
+      const proxy = await recordingServer((_, response) => response.writeHead(502).end())
+      const proxyUrl = proxy.url
+      hostEnvironment({ ...endpoint.env, HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, https_proxy: proxyUrl })
+      const transport = createTransport()
+      try {
+        // The transport really does use the proxy for an ordinary request...
+        await transport.fetch(`${endpoint.url}`, { method: 'GET' }).catch(() => undefined)
+        expect(proxy.hits.length).toBeGreaterThan(0)
+        proxy.hits.length = 0
+        const before = endpoint.requests.length
+        // ...but not for managed identity.
+        const token = await new ManagedIdentityCredential({ fetch: transport.fetch, retry: { maxAttempts: 1 } }).getToken(SCOPE)
+        expect(decodeJwt(token.token).oid).toBe(endpoint.systemAssigned.objectId)
+        expect(proxy.hits).toEqual([])
+        expect(endpoint.requests.slice(before).every((request) => request.headers['x-forwarded-for'] === undefined)).toBe(true)
+      } finally {
+        await transport.close()
+      }
+    },
+  )
+
+  it('the probe too', async () => {
+    const imds = await start('imds')
+    const proxy = await recordingServer((_, response) => response.writeHead(502).end())
+    hostEnvironment({ ...imds.env, HTTP_PROXY: proxy.url })
+    const transport = createTransport()
+    try {
+      await new ManagedIdentityCredential({ fetch: transport.fetch, probe: true }).getToken(SCOPE)
+      expect(proxy.hits).toEqual([])
+      expect(imds.requests.map((request) => request.headers.metadata ?? 'probe')).toEqual(['probe', 'true'])
+    } finally {
+      await transport.close()
+    }
+  })
+})
+
+describe('C11: Azure Machine Learning system-assigned identity', () => {
+  it('sends clientid=DEFAULT_IDENTITY_CLIENT_ID and gets the managed identity token, not the compute user token', async () => {
+    const ml = await start('azure-ml')
+    expect(ml.env.DEFAULT_IDENTITY_CLIENT_ID).toBe(ml.systemAssigned.clientId)
+    const token = await new ManagedIdentityCredential().getToken(SCOPE)
+    expect(ml.requests[0]?.query.clientid).toBe(ml.systemAssigned.clientId)
+    expect(decodeJwt(token.token).oid).toBe(ml.systemAssigned.objectId)
+    expect(decodeJwt(token.token).oid).not.toBe(ml.computeUser.objectId)
+  })
+
+  it('an explicit user-assigned clientId wins over DEFAULT_IDENTITY_CLIENT_ID', async () => {
+    const ml = await start('azure-ml')
+    const identity = ml.userAssigned[0]
+    const token = await new ManagedIdentityCredential({ clientId: identity?.clientId as string }).getToken(SCOPE)
+    expect(ml.requests[0]?.query.clientid).toBe(identity?.clientId)
+    expect(decodeJwt(token.token).oid).toBe(identity?.objectId)
+  })
+
+  it('without DEFAULT_IDENTITY_CLIENT_ID no clientid is sent (the platform then answers for the compute user)', async () => {
+    const ml = await start('azure-ml')
+    vi.stubEnv('DEFAULT_IDENTITY_CLIENT_ID', undefined)
+    const token = await new ManagedIdentityCredential().getToken(SCOPE)
+    expect(ml.requests[0]?.query.clientid).toBeUndefined()
+    expect(decodeJwt(token.token).oid).toBe(ml.computeUser.objectId)
+  })
+})
+
+describe('C13: IMDS probe verdicts are right and not permanent', () => {
+  it(`one slow first answer does not disable managed identity: the negative verdict expires after PROBE_NEGATIVE_TTL_MS`, async () => {
+    expect(PROBE_NEGATIVE_TTL_MS).toBe(60_000)
+    const imds = await start('imds')
+    imds.injectFault({ kind: 'delay', ms: 1500 })
+    const credential = new ManagedIdentityCredential({ probe: { timeoutMs: 1000 } })
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
+    // Remembered for a while: a chain asking again does not wait again.
+    await expect(new ManagedIdentityCredential({ probe: { timeoutMs: 1000 } }).getToken(SCOPE)).rejects.toMatchObject({
+      code: 'AZCRED_SOURCE_UNAVAILABLE',
+    })
+    expect(imds.requests).toHaveLength(1)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + PROBE_NEGATIVE_TTL_MS - 1_000)
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
+    expect(imds.requests).toHaveLength(1)
+    vi.setSystemTime(Date.now() + 2_000)
+    const token = await credential.getToken(SCOPE)
+    expect(decodeJwt(token.token).oid).toBe(imds.systemAssigned.objectId)
+    expect(imds.requests.map((request) => request.headers.metadata ?? 'probe')).toEqual(['probe', 'probe', 'true'])
+  })
+
+  it.each([
+    ['200 with an HTML page', 200, 'text/html', '<html><body>Welcome</body></html>'],
+    ['404 with JSON', 404, 'application/json', '{"error":"not_found"}'],
+    ['200 with JSON that is not a token', 200, 'application/json', '{"status":"ok"}'],
+    ['400 with HTML', 400, 'text/html', '<html>Bad Request</html>'],
+    ['403 from Docker Desktop', 403, 'text/plain', 'A socket operation was attempted to an unreachable network'],
+    ['500 with JSON', 500, 'application/json', '{"error":"server_error"}'],
+  ])('an answer that is not IMDS (%s) does not count as "IMDS is here"', async (_, status, contentType, body) => {
+    hostEnvironment({})
+    const impostor = await recordingServer((__, response) => {
+      response.writeHead(status, { 'content-type': contentType })
+      response.end(body)
+    })
+    const failure = await new ManagedIdentityCredential({ endpoint: impostor.url, probe: true }).getToken(SCOPE).catch((error) => error)
+    expect(failure).toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
+    expect(impostor.hits).toHaveLength(1) // the probe only: no token request with Metadata: true
+  })
+
+  it('the real IMDS refusal of a headerless request (400, JSON error) counts, and is remembered for the process', async () => {
+    const imds = await start('imds')
+    await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 10 * PROBE_NEGATIVE_TTL_MS)
+    await new ManagedIdentityCredential({ probe: true }).getToken('https://storage.azure.com/.default')
+    expect(imds.requests.map((request) => request.headers.metadata ?? 'probe')).toEqual(['probe', 'true', 'true'])
+  })
+})
+
+describe('B8: every host passes the abort signal to its request', () => {
+  type Case = [string, (url: string) => ManagedIdentityHost, 'http' | 'https']
+  const cases: Case[] = [
+    ['IMDS', (url) => createImdsHost(url, undefined), 'http'],
+    ['App Service', (url) => createAppServiceHost(`${url}/msi/token`, 'h'), 'http'],
+    ['Azure ML', (url) => createAzureMlHost(`${url}/MSI/auth`, 's', 'c'), 'http'],
+    ['Cloud Shell', (url) => createCloudShellHost(`${url}/oauth2/token`), 'http'],
+    ['Azure Arc', (url) => createArcHost(`${url}/metadata/identity/oauth2/token`, arcFolder), 'http'],
+  ]
+  it.each(cases)('%s: abort ends the socket at once', async (_, makeHost) => {
+    const silent = await recordingServer(() => {}) // never answers
+    const controller = new AbortController()
+    const started = Date.now()
+    const pending = makeHost(silent.url).fetchToken({
+      resource: 'https://vault.azure.net',
+      identity: undefined,
+      fetch: undefined,
+      timeoutMs: 30_000,
+      abortSignal: controller.signal,
+    })
+    await vi.waitFor(() => expect(silent.hits).toHaveLength(1), { timeout: 5_000 })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    await vi.waitFor(() => expect(silent.closed()).toBe(silent.sockets.length), { timeout: 2_000 })
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('Service Fabric (pinned TLS): abort ends the request', async () => {
+    const fabric = await start('service-fabric')
+    fabric.injectFault({ kind: 'delay', ms: 20_000 })
+    const controller = new AbortController()
+    const host = createServiceFabricHost(fabric.url, fabric.secret as string, fabric.thumbprint as string)
+    const pending = host.fetchToken({
+      resource: 'https://vault.azure.net',
+      identity: undefined,
+      fetch: undefined,
+      timeoutMs: 30_000,
+      abortSignal: controller.signal,
+    })
+    await vi.waitFor(() => expect(fabric.requests).toHaveLength(1), { timeout: 5_000 })
+    const aborted = Date.now()
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    expect(Date.now() - aborted).toBeLessThan(5_000)
+  })
+
+  it('through the credential: when every caller aborted, the request ends (contract C2)', async () => {
+    hostEnvironment({})
+    const silent = await recordingServer(() => {})
+    const controller = new AbortController()
+    const pending = new ManagedIdentityCredential({ endpoint: silent.url }).getToken(SCOPE, { abortSignal: controller.signal })
+    await vi.waitFor(() => expect(silent.hits).toHaveLength(1), { timeout: 5_000 })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    await vi.waitFor(() => expect(silent.closed()).toBe(silent.sockets.length), { timeout: 3_000 })
+    expect(silent.hits).toHaveLength(1)
+  })
+})
+
+describe('B10: errors retrying cannot fix are final for managed identity', () => {
+  it('an https: endpoint answered by plain HTTP fails once, not for the whole retry budget', async () => {
+    hostEnvironment({})
+    const plain = await recordingServer((_, response) => response.writeHead(200).end('{}'))
+    const started = Date.now()
+    const failure = await new ManagedIdentityCredential({ endpoint: plain.url.replace('http:', 'https:') }).getToken(SCOPE).catch((error) => error)
+    expect(failure).toMatchObject({ code: 'AZCRED_NETWORK_ERROR', retryable: false })
+    expect(plain.sockets).toHaveLength(1)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+})
