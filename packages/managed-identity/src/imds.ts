@@ -9,9 +9,12 @@ export type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions } fr
 /**
  * Managed identity through IMDS only (VMs, scale sets, AKS nodes), for bundles that count kilobytes:
  * the same class and options as the main entry without the other hosts, and runtime-agnostic.
- * Retries 404, 410 (for at least 70 s), 429, 5xx and network errors; a 400 (identity not found) is final.
+ * Retries 404, 410 (for at least 70 s), 429, 5xx and network errors; a 400 (identity not found), a
+ * redirect and other errors marked `retryable: false` are final. Uses `options.fetch` (or the global
+ * `fetch`) as it is: behind an HTTP proxy, use the main entry, which always connects to IMDS directly.
  *
- * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id or a bad `endpoint`.
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id, an option of the
+ * wrong type or out of range, or an `endpoint` that is not an http(s) URL or carries `user:password@`.
  * @throws AzcredError from `getToken`: AZCRED_SOURCE_UNAVAILABLE (probe found no IMDS), AZCRED_TOKEN_REQUEST_FAILED,
  * AZCRED_RESPONSE_INVALID, AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
  * @example
