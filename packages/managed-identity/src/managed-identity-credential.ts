@@ -48,9 +48,10 @@ function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredenti
  * Shell, Azure Arc or IMDS. Retries 404, 410 (for at least 70 s), 429, 5xx and network errors with
  * backoff; a 400 (identity not found) is final. Same name and constructor shapes as `@azure/identity`'s.
  *
- * Managed identity endpoints are never called through a proxy: while `HTTPS_PROXY` / `HTTP_PROXY` is
- * set, they are called over a direct node:http(s) connection, whatever `options.fetch` is. No
- * request follows a redirect (a 3xx is a final error). undici is not used.
+ * Managed identity endpoints are never called through a proxy: they are called over a direct
+ * node:http(s) connection (whatever global dispatcher is set), and `options.fetch` is used only while
+ * no `HTTPS_PROXY` / `HTTP_PROXY` is set. No request follows a redirect (a 3xx is a final error).
+ * undici is not used.
  *
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for more than one id, an option of
  * the wrong type or out of range, or an endpoint (option or platform variable) that is not an http(s)
@@ -88,8 +89,10 @@ export class ManagedIdentityCredential implements TokenCredential {
       return
     }
     const host = hostFor(this.#source, options)
-    // Managed identity endpoints live on this machine or link-local: no proxy can reach them.
-    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, proxyFromEnv() ? directFetch() : undefined)
+    // Managed identity endpoints live on this machine or link-local: no proxy can reach them. The
+    // direct transport is the default, and replaces options.fetch while proxy variables are set.
+    const direct = options.fetch === undefined || proxyFromEnv() ? directFetch() : undefined
+    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, direct)
   }
 
   /** The host detected at construction, with the variable names that decided (never their values). */

@@ -2,7 +2,7 @@ import { AzcredError, type FetchLike, type RetryOptions, type TokenLifecycleOpti
 
 /** Retry settings for managed identity endpoints, which also retry 404 and 410 (host updating). */
 export interface ManagedIdentityRetryOptions extends RetryOptions {
-  /** Wait after a 410 (the endpoint is being upgraded), ms. Default 10 000, so the default 75 s budget keeps trying for at least 70 s. */
+  /** Wait after a 410 (the endpoint is being upgraded), ms (0 to 86 400 000). Default 10 000, so the default 75 s budget keeps trying for at least 70 s. */
   goneDelayMs?: number
 }
 
@@ -21,7 +21,7 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
   endpoint?: string
   /**
    * Before the first IMDS token request, check quickly that IMDS is there: a headerless request must
-   * be answered within `timeoutMs` (ms, default 1 000) the way IMDS answers it (HTTP 400 with a JSON
+   * be answered within `timeoutMs` (ms, 1 to 600 000, default 1 000) the way IMDS answers it (HTTP 400 with a JSON
    * `error`). "Not here" becomes `AZCRED_SOURCE_UNAVAILABLE` instead of a retried network error, and
    * is remembered for 60 s, then probed again; "here" is remembered for the process. Meant for
    * credential chains. Default false.
@@ -30,12 +30,12 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
   /** Retries of 404, 410, 429, 5xx, network errors and timeouts. Default 10 attempts within 75 s. */
   retry?: ManagedIdentityRetryOptions
   /**
-   * The `fetch` to use. Default `globalThis.fetch`. Main entry: while `HTTPS_PROXY` / `HTTP_PROXY`
-   * is set, managed identity endpoints (on this machine or link-local, which no proxy can reach) are
-   * called over a direct node:http connection instead, whatever this `fetch` would do.
+   * The `fetch` to use. Default: `globalThis.fetch` in `./imds`; a direct node:http(s) connection in
+   * the main entry, which also uses it instead of this `fetch` while `HTTPS_PROXY` / `HTTP_PROXY` is
+   * set (managed identity endpoints are on this machine or link-local: no proxy can reach them).
    */
   fetch?: FetchLike
-  /** Time allowed for one request, ms (1 to 2 147 483 647). Default 30 000. */
+  /** Time allowed for one request, ms (1 to 600 000). Default 30 000. */
   timeoutMs?: number
   /**
    * Azure Arc only (main entry): the folder whose `.key` files the agent's challenge may name. Default
@@ -76,9 +76,6 @@ export function readConstructorArguments(
   return { options, identity: { kind, value } }
 }
 
-/** Largest time option in ms: what a timer can wait (about 24.8 days). */
-const MAX_MS = 2_147_483_647
-
 function invalid(message: string): AzcredError {
   return new AzcredError('AZCRED_CONFIG_INVALID', `ManagedIdentityCredential: ${message}`)
 }
@@ -89,14 +86,15 @@ function checkObject<T>(value: T | undefined, name: string): T {
   return value
 }
 
-function checkNumber(value: unknown, name: string, min: number, max = MAX_MS): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max && Number.isInteger(value))) {
-    throw invalid(`${name} must be a whole number from ${min} to ${max}`)
-  }
+function checkNumber(value: unknown, name: string, min: number, max: number): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max))
+    throw invalid(`options.${name} must be a number from ${min} to ${max}`)
 }
 
 /**
- * Checks option types and numbers: times are whole milliseconds a timer can wait, attempts 1 to 100.
+ * Checks option types and managed identity's own numbers (`timeoutMs`, `probe.timeoutMs`: 1 to
+ * 600 000 ms; `retry.goneDelayMs`: 0 to 86 400 000 ms); core's lifecycle checks the other `retry`
+ * and `refresh` numbers the same way.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the option (never its value).
  */
 function checkOptions(options: ManagedIdentityCredentialOptions): void {
@@ -106,13 +104,10 @@ function checkOptions(options: ManagedIdentityCredentialOptions): void {
   for (const name of ['fetch', 'onEvent'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw invalid(`options.${name} must be a function`)
   }
-  checkNumber(options.timeoutMs, 'options.timeoutMs', 1)
+  checkNumber(options.timeoutMs, 'timeoutMs', 1, 600_000)
   const { probe } = options
-  if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'options.probe.timeoutMs', 1)
-  const retry = checkObject(options.retry, 'options.retry')
-  checkNumber(retry.maxAttempts, 'options.retry.maxAttempts', 1, 100)
-  checkNumber(retry.maxElapsedMs, 'options.retry.maxElapsedMs', 1)
-  for (const name of ['baseDelayMs', 'maxDelayMs', 'goneDelayMs'] as const) checkNumber(retry[name], `options.retry.${name}`, 0)
+  if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'probe.timeoutMs', 1, 600_000)
+  checkNumber(checkObject(options.retry, 'options.retry').goneDelayMs, 'retry.goneDelayMs', 0, 86_400_000)
 }
 
 /** `AZCRED_CONFIG_INVALID` for a host that cannot select a user-assigned identity at run time. */
