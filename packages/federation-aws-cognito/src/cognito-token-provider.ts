@@ -1,5 +1,5 @@
 import type { CognitoIdentityClient, CognitoIdentityClientConfig } from '@aws-sdk/client-cognito-identity'
-import { AzcredError, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
+import { type AbortSignalLike, AzcredError, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
 
 /** The developer-authenticated flow: your backend vouches for a user with AWS credentials. */
 export interface CognitoDeveloperIdentity {
@@ -7,8 +7,22 @@ export interface CognitoDeveloperIdentity {
   providerName: string
   /** Your identifier for the user or workload. */
   userIdentifier: string
-  /** Token lifetime in seconds (Cognito allows up to 24 h; Entra accepts ≤ 1 day + 1 h). Default Cognito's. */
+  /** Token lifetime in seconds, from 1 to 86 400 (Cognito's maximum; Entra accepts ≤ 1 day + 1 h). Default Cognito's. */
   tokenDurationSeconds?: number
+}
+
+/**
+ * Keeps the Cognito identity id (`IdentityId`) between processes. Entra's federated identity
+ * credential matches the token's subject, which is the identity id: without a store, every process
+ * start creates a new unauthenticated identity and Entra refuses it (AADSTS700213).
+ * @example
+ * const identityIdStore = { get: () => readFile(file, 'utf8').catch(() => undefined), set: (identityId) => writeFile(file, identityId) }
+ */
+export interface CognitoIdentityIdStore {
+  /** The stored identity id, or undefined (or null, or '') when none is stored yet. */
+  get(): Promise<string | null | undefined> | string | null | undefined
+  /** Keeps the identity id `GetId` (or the developer flow) returned. */
+  set(identityId: string): Promise<void> | void
 }
 
 /** Options of {@link createCognitoTokenProvider}. */
@@ -17,6 +31,13 @@ export interface CognitoTokenProviderOptions {
   identityPoolId: string
   /** AWS region. Default: the prefix of `identityPoolId`. */
   region?: string
+  /**
+   * The identity id to use, such as `us-east-1:1111…` (the subject of the Entra federated
+   * credential). Default: the one in `identityIdStore`, else a new one from `GetId`.
+   */
+  identityId?: string | undefined
+  /** Where the identity id is kept between processes; read before `GetId`, written after it. Default none (kept in memory only). */
+  identityIdStore?: CognitoIdentityIdStore | undefined
   /** Logins for an authenticated identity (provider name → token). Default none (unauthenticated). */
   logins?: Record<string, string>
   /** AWS account id, passed to `GetId`. */
@@ -27,98 +48,182 @@ export interface CognitoTokenProviderOptions {
   client?: CognitoIdentityClient
   /** Settings for the client created on first use (`endpoint`, `credentials`, …). */
   clientConfig?: CognitoIdentityClientConfig
-  /** A cached token is replaced when less than this is left, ms. Default 60 000. */
+  /** Time allowed for each Cognito call, ms, from 1 to 600 000. Default 30 000. */
+  timeoutMs?: number
+  /** A cached token is replaced when less than this is left, ms, from 0 to 3 600 000. Default 60 000. */
   refreshBeforeExpiryMs?: number
 }
 
 type Sdk = typeof import('@aws-sdk/client-cognito-identity')
 
 const HINTS: Record<string, string> = {
-  ResourceNotFoundException: 'check identityPoolId and region',
+  ResourceNotFoundException: 'check identityPoolId, region and the identity id (identityId / identityIdStore)',
   NotAuthorizedException: 'the pool refuses this identity: allow unauthenticated identities, or pass logins / developer',
   MissingAuthenticationTokenException: 'the developer flow needs AWS credentials: pass clientConfig.credentials or a signed client',
   AccessDeniedException: 'the AWS credentials lack cognito-identity:GetOpenIdTokenForDeveloperIdentity',
 }
 
-async function call<T>(send: () => Promise<T>, operation: string): Promise<T> {
+const IDENTITY_ID = /^[\w-]{1,40}:[\da-f-]{1,50}$/
+const invalid = (message: string) => new AzcredError('AZCRED_CONFIG_INVALID', message)
+
+function checkNumber(value: unknown, name: string, min: number, max: number): void {
+  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw invalid(`${name} must be a number from ${min} to ${max}`)
+}
+
+/** One Cognito call with a deadline; every failure becomes an `AzcredError` whose server strings are checked. */
+async function call<T>(send: (abortSignal: AbortSignal) => Promise<T>, operation: string, timeoutMs: number, abortSignal?: AbortSignalLike): Promise<T> {
+  const controller = new AbortController()
+  let ended: 'AZCRED_TIMEOUT' | 'AZCRED_ABORTED' | undefined
+  const end = (reason: typeof ended) => () => {
+    ended ??= reason
+    controller.abort()
+  }
+  const onAbort = end('AZCRED_ABORTED')
+  if (abortSignal?.aborted) onAbort()
+  abortSignal?.addEventListener('abort', onAbort, { once: true })
+  const timer = setTimeout(end('AZCRED_TIMEOUT'), timeoutMs)
   try {
-    return await send()
+    return await send(controller.signal)
   } catch (error) {
-    const failure = error as { name?: string; $metadata?: { httpStatusCode?: number } }
+    if (ended === 'AZCRED_ABORTED') throw new AzcredError(ended, `${operation} was aborted by the caller (abortSignal)`)
+    if (ended) throw new AzcredError(ended, `AWS Cognito Identity did not answer ${operation} within ${timeoutMs} ms: raise timeoutMs or check the endpoint`)
+    const failure = error as { name?: unknown; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } }
+    // The error name comes from the server: shown only when it looks like an AWS error name.
+    const name = typeof failure.name === 'string' && /^\w{1,64}$/.test(failure.name) ? failure.name : 'UnknownError'
     const status = failure.$metadata?.httpStatusCode
-    if (status === undefined) {
-      throw new AzcredError('AZCRED_NETWORK_ERROR', `could not reach AWS Cognito Identity for ${operation}: ${failure.name ?? 'unknown error'}`, {
-        cause: error,
-      })
+    if (status === undefined) throw new AzcredError('AZCRED_NETWORK_ERROR', `could not reach AWS Cognito Identity for ${operation}: ${name}`, { cause: error })
+    if (status > 299 && status < 400) {
+      let target = 'an undisclosed target'
+      try {
+        target = new URL(failure.$response?.headers?.location ?? '').origin
+      } catch {}
+      throw new AzcredError(
+        'AZCRED_TOKEN_REQUEST_FAILED',
+        `AWS Cognito Identity answered ${operation} with HTTP ${status} redirecting to ${target.slice(0, 100)}; redirects are never followed: check region and clientConfig.endpoint`,
+        { retryable: false },
+      )
     }
-    const hint = HINTS[failure.name ?? ''] ?? 'see the AWS Cognito Identity error reference'
-    throw new TokenRequestError(`AWS Cognito Identity refused ${operation} (HTTP ${status} ${failure.name}): ${hint}`, { status, error: failure.name })
+    const hint = HINTS[name] ?? 'see the AWS Cognito Identity error reference'
+    throw new TokenRequestError(`AWS Cognito Identity refused ${operation} (HTTP ${status} ${name}): ${hint}`, { status, error: name })
+  } finally {
+    clearTimeout(timer)
+    abortSignal?.removeEventListener('abort', onAbort)
   }
 }
 
 /**
  * A `FederatedTokenProvider` over an AWS Cognito identity pool, for Entra federated identity
  * credentials with issuer `https://cognito-identity.amazonaws.com`, audience = the pool id and
- * subject = the identity id. Basic flow: `GetId` (identity id cached) then `GetOpenIdToken`;
- * developer flow: `GetOpenIdTokenForDeveloperIdentity`. Tokens are reused until a minute before
- * they expire. The AWS SDK is imported on first use, so importing this package stays cheap. Create
- * one provider per pool; hold several in a `TokenManager`.
+ * subject = the identity id. Basic flow: the identity id from `identityId`, else from
+ * `identityIdStore`, else from `GetId` (then written to the store), then `GetOpenIdToken`;
+ * developer flow: `GetOpenIdTokenForDeveloperIdentity` (with the known identity id, if any). Tokens
+ * are reused until a minute before they expire. The AWS SDK is imported on first use, so importing
+ * this package stays cheap; a client it creates does not follow redirects. Create one provider per
+ * pool; hold several in a `TokenManager`.
  *
  * Cognito tokens always carry the pool id as `aud`; the audience a credential asks for is ignored.
- * @throws AzcredError AZCRED_CONFIG_INVALID for a missing pool id; AZCRED_TOKEN_REQUEST_FAILED when
- * Cognito refuses (with the AWS error name and a hint); AZCRED_NETWORK_ERROR.
+ * @throws AzcredError AZCRED_CONFIG_INVALID at once for a malformed pool or identity id, an
+ * endpoint with `user:password@`, or a number option out of range; from `getFederatedToken`:
+ * AZCRED_CONFIG_INVALID when the store fails or holds a malformed identity id;
+ * AZCRED_TOKEN_REQUEST_FAILED when Cognito refuses (with the AWS error name and a hint) or
+ * redirects; AZCRED_RESPONSE_INVALID; AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
  * @example
- * const provider = createCognitoTokenProvider({ identityPoolId: 'us-east-1:…' })
+ * const provider = createCognitoTokenProvider({ identityPoolId: 'us-east-1:…', identityIdStore })
  */
 export function createCognitoTokenProvider(options: CognitoTokenProviderOptions): FederatedTokenProvider {
-  if (typeof options.identityPoolId !== 'string' || !options.identityPoolId.includes(':')) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', 'identityPoolId is missing or malformed: pass the pool id, such as us-east-1:0000aaaa-…')
+  const { identityPoolId, identityIdStore: store, developer, logins, timeoutMs = 30_000, refreshBeforeExpiryMs: refreshBeforeMs = 60_000 } = options
+  if (typeof identityPoolId !== 'string' || !IDENTITY_ID.test(identityPoolId)) {
+    throw invalid('identityPoolId is missing or malformed: pass the pool id, such as us-east-1:0000aaaa-…')
   }
-  const region = options.region ?? options.identityPoolId.split(':')[0]
-  const refreshBeforeMs = options.refreshBeforeExpiryMs ?? 60_000
+  if (options.identityId !== undefined && !IDENTITY_ID.test(String(options.identityId))) {
+    throw invalid('identityId is malformed: pass a Cognito identity id, such as us-east-1:1111bbbb-…')
+  }
+  checkNumber(timeoutMs, 'timeoutMs', 1, 600_000)
+  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 0, 3_600_000)
+  checkNumber(developer?.tokenDurationSeconds, 'developer.tokenDurationSeconds', 1, 86_400)
+  const endpoint = options.clientConfig?.endpoint
+  if (typeof endpoint === 'string' && /^[^/]*\/\/[^/@]*@/.test(endpoint)) throw invalid('clientConfig.endpoint must not carry user:password@')
+  const region = options.region ?? identityPoolId.split(':')[0]
   let sdk: Promise<Sdk> | undefined
   let client: CognitoIdentityClient | undefined = options.client
-  let identityId: string | undefined
+  // One lookup (store or GetId) per provider, shared by concurrent calls, so they cannot create two identities.
+  let identity: Promise<string | undefined> | undefined
   let cached: { token: string; expiresAt: number } | undefined
 
-  const fetchToken = async (): Promise<string> => {
+  const useStore = async <T>(action: () => T): Promise<Awaited<T>> => {
+    try {
+      return await action()
+    } catch (error) {
+      throw new AzcredError('AZCRED_CONFIG_INVALID', 'identityIdStore failed: check the store it reads and writes', { cause: error })
+    }
+  }
+  const checkedIdentityId = (value: unknown, from: string): string => {
+    if (typeof value === 'string' && IDENTITY_ID.test(value)) return value
+    throw new AzcredError(from === 'GetId' ? 'AZCRED_RESPONSE_INVALID' : 'AZCRED_CONFIG_INVALID', `${from} gave no valid Cognito identity id`)
+  }
+  const known = async (): Promise<string | undefined> => {
+    if (options.identityId !== undefined) return options.identityId
+    const stored = store === undefined ? undefined : await useStore(() => store.get())
+    return stored === undefined || stored === null || stored === '' ? undefined : checkedIdentityId(stored, 'identityIdStore')
+  }
+  const remember = async (identityId: string): Promise<void> => {
+    if (options.identityId === undefined && store !== undefined) await useStore(() => store.set(identityId))
+  }
+
+  const fetchToken = async (abortSignal: AbortSignalLike | undefined): Promise<string> => {
     sdk ??= import('@aws-sdk/client-cognito-identity')
     const aws = await sdk
-    client ??= new aws.CognitoIdentityClient({ region, ...options.clientConfig })
-    if (options.developer !== undefined) {
-      const { providerName, userIdentifier, tokenDurationSeconds } = options.developer
-      const signed = client
-      const output = await call(
-        () =>
-          signed.send(
-            new aws.GetOpenIdTokenForDeveloperIdentityCommand({
-              IdentityPoolId: options.identityPoolId,
-              Logins: { [providerName]: userIdentifier },
-              TokenDuration: tokenDurationSeconds,
-            }),
-          ),
-        'GetOpenIdTokenForDeveloperIdentity',
+    // `requestInit` reaches the fetch-based handler (browsers, edge runtimes) only; Node's handler never follows redirects.
+    client ??= new aws.CognitoIdentityClient({ region, requestHandler: { requestInit: () => ({ redirect: 'manual' }) }, ...options.clientConfig })
+    const ready = client
+    const send = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => call(run, operation, timeoutMs, abortSignal)
+    if (developer !== undefined) {
+      const { providerName, userIdentifier, tokenDurationSeconds } = developer
+      const identityId = await known()
+      const output = await send('GetOpenIdTokenForDeveloperIdentity', (signal) =>
+        ready.send(
+          new aws.GetOpenIdTokenForDeveloperIdentityCommand({
+            IdentityPoolId: identityPoolId,
+            IdentityId: identityId,
+            Logins: { [providerName]: userIdentifier },
+            TokenDuration: tokenDurationSeconds,
+          }),
+          { abortSignal: signal },
+        ),
       )
+      if (identityId === undefined && typeof output.IdentityId === 'string' && IDENTITY_ID.test(output.IdentityId)) await remember(output.IdentityId)
       return output.Token ?? ''
     }
-    const ready = client
-    identityId ??= (
-      await call(
-        () => ready.send(new aws.GetIdCommand({ IdentityPoolId: options.identityPoolId, AccountId: options.accountId, Logins: options.logins })),
+    identity ??= (async () => {
+      const found = await known()
+      if (found !== undefined) return found
+      const created = checkedIdentityId(
+        (
+          await send('GetId', (signal) =>
+            ready.send(new aws.GetIdCommand({ IdentityPoolId: identityPoolId, AccountId: options.accountId, Logins: logins }), { abortSignal: signal }),
+          )
+        ).IdentityId,
         'GetId',
       )
-    ).IdentityId
-    const known = identityId
-    const output = await call(() => ready.send(new aws.GetOpenIdTokenCommand({ IdentityId: known, Logins: options.logins })), 'GetOpenIdToken')
+      await remember(created)
+      return created
+    })().catch((error: unknown) => {
+      identity = undefined
+      throw error
+    })
+    const identityId = await identity
+    const output = await send('GetOpenIdToken', (signal) =>
+      ready.send(new aws.GetOpenIdTokenCommand({ IdentityId: identityId, Logins: logins }), { abortSignal: signal }),
+    )
     return output.Token ?? ''
   }
 
   return {
     name: 'aws-cognito',
-    async getFederatedToken({ forceRefresh }) {
+    async getFederatedToken({ forceRefresh, abortSignal }) {
       if (!forceRefresh && cached !== undefined && cached.expiresAt - refreshBeforeMs > Date.now()) return cached.token
-      const token = await fetchToken()
-      if (token === '') throw new AzcredError('AZCRED_RESPONSE_INVALID', 'AWS Cognito Identity answered without a Token')
+      const token = await fetchToken(abortSignal)
+      if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new AzcredError('AZCRED_RESPONSE_INVALID', 'AWS Cognito Identity answered without a JWT Token')
       cached = { token, expiresAt: jwtExpiresAt(token) }
       return token
     },

@@ -1,2 +1,2 @@
-export type { CognitoDeveloperIdentity, CognitoTokenProviderOptions } from './cognito-token-provider'
+export type { CognitoDeveloperIdentity, CognitoIdentityIdStore, CognitoTokenProviderOptions } from './cognito-token-provider'
 export { createCognitoTokenProvider } from './cognito-token-provider'
