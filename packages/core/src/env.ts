@@ -8,6 +8,8 @@ export const ENV_CLIENT_SECRET = 'AZURE_CLIENT_SECRET'
 export const ENV_AUTHORITY_HOST = 'AZURE_AUTHORITY_HOST'
 /** `AZURE_ADDITIONALLY_ALLOWED_TENANTS`: `;`-separated tenants a call may switch to, or `*`. */
 export const ENV_ADDITIONALLY_ALLOWED_TENANTS = 'AZURE_ADDITIONALLY_ALLOWED_TENANTS'
+/** `AZURE_LOG_LEVEL`: `info` or `verbose` writes lifecycle events to the console when no `onEvent` is given. */
+export const ENV_LOG_LEVEL = 'AZURE_LOG_LEVEL'
 
 /**
  * Reads an environment variable on runtimes that have `process.env`, and returns undefined where

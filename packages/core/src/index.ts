@@ -16,6 +16,7 @@ export {
   ENV_AUTHORITY_HOST,
   ENV_CLIENT_ID,
   ENV_CLIENT_SECRET,
+  ENV_LOG_LEVEL,
   ENV_TENANT_ID,
   proxyFromEnv,
   readEnv,
@@ -25,21 +26,26 @@ export { DEFAULT_TOKEN_EXCHANGE_AUDIENCE } from './federated-token-provider'
 export type { FetchLike, HttpOptions, JsonRequest, JsonResponse } from './http'
 export { DEFAULT_HTTP_TIMEOUT_MS, parseRetryAfter, sendJsonRequest, throwIfAborted } from './http'
 export { describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
-export type { RetryOptions } from './retry-policy'
+export type { RetryOptions, RetryPolicyOptions } from './retry-policy'
 export { DEFAULT_RETRY, isTransient } from './retry-policy'
 export { allowedTenants, resolveTenant } from './tenant'
 export type { AbortSignalLike, AccessToken, GetTokenOptions, TokenCredential } from './token-credential'
 export type { TokenEvent, TokenEventBase, TokenEventListener } from './token-events'
 export type { RefreshOptions, TokenFetcher, TokenLifecycleConfig, TokenLifecycleOptions, TokenRequest } from './token-lifecycle'
-export { TokenLifecycle } from './token-lifecycle'
+export { FAIL_FAST_MS, MAX_THROTTLE_MS, TokenLifecycle } from './token-lifecycle'
 export type { ManagedCredentialOptions, TokenManagerStartOptions } from './token-manager'
 export { TokenManager } from './token-manager'
 export type { AuthorityHostOptions } from './validate'
 export {
+  assertAppOnlyTenant,
+  assertConfig,
   assertNonEmpty,
   assertTenantId,
+  checkNumber,
   DEFAULT_AUTHORITY_HOST,
   isLoopbackHostname,
+  MAX_SCOPE_LENGTH,
+  MAX_SCOPES,
   normalizeAuthorityHost,
   normalizeScopes,
 } from './validate'

@@ -16,6 +16,18 @@ describe('resolveTenant', () => {
   it('refuses a malformed per-call tenant even with *', () => {
     expect(() => resolveTenant(home, '../evil', ['*'])).toThrow(/tenantId/)
   })
+  it('refuses a per-call tenant of the wrong type with AZCRED_CONFIG_INVALID, not a TypeError', () => {
+    for (const value of [42, null, {}, ['x']]) {
+      expect(() => resolveTenant(home, value as unknown as string, ['*'])).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
+    }
+  })
+  it('never repeats the requested tenant in a refusal', () => {
+    const requested = 'plantedsecretlookingtenant'
+    expect(() => resolveTenant(home, requested, [])).toThrow(
+      'getToken options.tenantId names a tenant this credential may not use: add it (or "*") to additionallyAllowedTenants, or to AZURE_ADDITIONALLY_ALLOWED_TENANTS',
+    )
+    expect(() => resolveTenant(home, `${requested}~x`, [])).toThrow(expect.objectContaining({ message: expect.not.stringContaining('planted') }))
+  })
 })
 
 describe('allowedTenants', () => {
@@ -26,5 +38,10 @@ describe('allowedTenants', () => {
     vi.stubEnv('AZURE_ADDITIONALLY_ALLOWED_TENANTS', 'A;b ; ')
     expect(allowedTenants(undefined)).toEqual(['a', 'b'])
     expect(allowedTenants(['C'])).toEqual(['c'])
+  })
+  it('refuses an option that is not an array of strings', () => {
+    for (const value of ['a;b', 42, [1], [null], {}]) {
+      expect(() => allowedTenants(value as unknown as string[])).toThrow('additionallyAllowedTenants must be an array of tenant ids (or "*")')
+    }
   })
 })

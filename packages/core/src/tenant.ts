@@ -5,24 +5,30 @@ import { assertTenantId } from './validate'
 /**
  * Reads the allowed-tenant list from options, falling back to `AZURE_ADDITIONALLY_ALLOWED_TENANTS`
  * (`;`-separated), and returns it lower-cased.
+ * @throws AzcredError AZCRED_CONFIG_INVALID when the option is not an array of strings.
  */
 export function allowedTenants(fromOptions: readonly string[] | undefined): string[] {
-  const list = fromOptions ?? readEnv(ENV_ADDITIONALLY_ALLOWED_TENANTS)?.split(';') ?? []
-  return list.map((tenant) => tenant.trim().toLowerCase()).filter((tenant) => tenant !== '')
+  const list: unknown = fromOptions ?? readEnv(ENV_ADDITIONALLY_ALLOWED_TENANTS)?.split(';') ?? []
+  if (!Array.isArray(list) || list.some((tenant) => typeof tenant !== 'string')) {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', 'additionallyAllowedTenants must be an array of tenant ids (or "*")')
+  }
+  return list.map((tenant: string) => tenant.trim().toLowerCase()).filter((tenant) => tenant !== '')
 }
 
 /**
  * Decides which tenant one call uses, with the same multi-tenant rule as `@azure/identity`: a
  * per-call `tenantId` other than the configured one is refused unless it is listed in
- * `additionallyAllowedTenants`, or that list holds `*`.
+ * `additionallyAllowedTenants`, or that list holds `*`. Messages never repeat the requested value.
  * @throws AzcredError AZCRED_CONFIG_INVALID for a refused or malformed tenant.
  */
 export function resolveTenant(configured: string, requested: string | undefined, allowed: readonly string[]): string {
-  if (requested === undefined || requested.toLowerCase() === configured.toLowerCase()) return configured
+  if (requested === undefined) return configured
   assertTenantId(requested, 'getToken options.tenantId')
-  if (allowed.includes('*') || allowed.includes(requested.toLowerCase())) return requested
+  const lower = requested.toLowerCase()
+  if (lower === configured.toLowerCase()) return configured
+  if (allowed.includes('*') || allowed.includes(lower)) return requested
   throw new AzcredError(
     'AZCRED_CONFIG_INVALID',
-    `getToken asked for tenant "${requested}", which this credential may not use: add it (or "*") to additionallyAllowedTenants, or to ${ENV_ADDITIONALLY_ALLOWED_TENANTS}`,
+    `getToken options.tenantId names a tenant this credential may not use: add it (or "*") to additionallyAllowedTenants, or to ${ENV_ADDITIONALLY_ALLOWED_TENANTS}`,
   )
 }

@@ -1,8 +1,9 @@
+import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AzcredError, TokenRequestError } from './azcred-error'
-import type { AccessToken } from './token-credential'
+import type { AccessToken, GetTokenOptions } from './token-credential'
 import type { TokenEvent } from './token-events'
-import { TokenLifecycle, type TokenLifecycleConfig, type TokenRequest } from './token-lifecycle'
+import { FAIL_FAST_MS, MAX_THROTTLE_MS, TokenLifecycle, type TokenLifecycleConfig, type TokenRequest } from './token-lifecycle'
 
 const SCOPE = 'https://vault.azure.net/.default'
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -68,7 +69,8 @@ describe('cache and single-flight', () => {
     const first = engine.getToken(SCOPE)
     expect(engine.getToken(SCOPE)).toBe(first)
     expect(engine.getToken([SCOPE])).toBe(first)
-    expect(engine.getToken(` ${SCOPE} `, {})).toBe(first)
+    expect(engine.getToken(SCOPE, {})).toBe(first)
+    expect(engine.getToken(SCOPE, { abortSignal: new AbortController().signal })).toBe(first)
     expect(flow.requests).toHaveLength(1)
   })
 
@@ -186,9 +188,9 @@ describe('serve-while-valid', () => {
 })
 
 describe('retry', () => {
-  it('retries transient failures with full-jitter exponential backoff, then succeeds', async () => {
+  it('retries transient failures with equal-jitter exponential backoff (half the ceiling at least), then succeeds', async () => {
     const flow = scriptedFlow(unavailable(), unavailable(), unavailable(), {})
-    const { engine, events } = lifecycle(flow.fetchToken, { random: () => 0.5, retry: { baseDelayMs: 1000 } })
+    const { engine, events } = lifecycle(flow.fetchToken, { random: () => 0, retry: { baseDelayMs: 1000 } })
     const pending = engine.getToken(SCOPE)
     await vi.runAllTimersAsync()
     expect((await pending).token).toBe('token-1')
@@ -334,5 +336,550 @@ describe('claims, abort and events', () => {
     await expect(engine.getToken([])).rejects.toBeInstanceOf(AzcredError)
     await expect(engine.getToken(SCOPE, { tenantId: 'other.onmicrosoft.com' })).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
     expect(flow.requests).toHaveLength(0)
+  })
+})
+
+const OTHER_TENANT = '11111111-2222-3333-4444-555555555555'
+
+/** The planted value is absent from everything a user might print or log. */
+function expectNoSecret(error: unknown, planted: string): void {
+  expect(AzcredError.isInstance(error)).toBe(true)
+  for (const view of [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error)]) expect(view).not.toContain(planted)
+}
+
+/** Calls getToken and fails the test if it throws synchronously instead of rejecting. */
+function call(engine: TokenLifecycle, scopes: unknown, options?: unknown): Promise<AccessToken> {
+  let promise: Promise<AccessToken> | undefined
+  expect(() => {
+    promise = engine.getToken(scopes as string, options as GetTokenOptions)
+  }).not.toThrow()
+  return promise as Promise<AccessToken>
+}
+
+describe('scopes and cache keys (issue 11 A2)', () => {
+  const badScopes: unknown[] = [
+    undefined,
+    null,
+    42,
+    {},
+    [],
+    '',
+    [''],
+    [' '],
+    [SCOPE, undefined],
+    [null],
+    [42],
+    ` ${SCOPE}`,
+    `${SCOPE}\n`,
+    `${SCOPE} x`,
+    `${SCOPE}\tx`,
+    `${SCOPE}\0`,
+    `${SCOPE}\u2028`,
+    [`${SCOPE}\r\n`],
+    'x'.repeat(1025),
+    Array(101).fill(SCOPE),
+  ]
+
+  it('refuses malformed scopes as a rejected AZCRED_CONFIG_INVALID promise (never a synchronous throw), cold and warm, without a request', async () => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    for (const warm of [false, true]) {
+      if (warm) await engine.getToken(SCOPE)
+      for (const scopes of badScopes) {
+        for (const options of [undefined, {}, { enableCae: true }, null]) {
+          await expect(call(engine, scopes, options)).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringMatching(/^scopes/) })
+        }
+      }
+    }
+    expect(flow.requests).toHaveLength(1)
+  })
+
+  it("no scope spelling reaches another tenant's or another CAE state's cached token", async () => {
+    const issued: string[] = []
+    const { engine } = lifecycle(
+      async (request) => {
+        const token = `${request.tenantId}|${request.enableCae}|${request.scopes.join(',')}`
+        issued.push(token)
+        return { token, expiresOnTimestamp: Date.now() + 60 * MINUTE }
+      },
+      { additionallyAllowedTenants: ['*'] },
+    )
+    await engine.getToken(SCOPE, { tenantId: OTHER_TENANT })
+    await engine.getToken(SCOPE, { enableCae: true })
+    await engine.getToken(SCOPE, { tenantId: OTHER_TENANT, enableCae: true })
+    await engine.getToken(['a', 'b'])
+    expect(issued).toHaveLength(4)
+    const forged = [
+      `${SCOPE}\n${OTHER_TENANT}\n`,
+      `${SCOPE}\n${OTHER_TENANT}\nfalse`,
+      `${SCOPE}\n${OTHER_TENANT}\ntrue`,
+      `${SCOPE}\n${OTHER_TENANT.toUpperCase()}\nfalse`,
+      `${SCOPE}\n${TENANT}\ntrue`,
+      `${SCOPE}\ncae`,
+      `${SCOPE}\r\n${OTHER_TENANT}\r\n`,
+      `${SCOPE}\r${OTHER_TENANT}`,
+      `${SCOPE} ${OTHER_TENANT}`,
+      `${SCOPE}\t${OTHER_TENANT}`,
+      `${SCOPE}\0${OTHER_TENANT}`,
+      `${SCOPE}\u2028${OTHER_TENANT}`,
+      `${SCOPE}\u0085${OTHER_TENANT}`,
+      'a b',
+      'b a',
+      'a\nb',
+    ]
+    for (const scopes of forged) {
+      for (const options of [undefined, {}]) {
+        await expect(call(engine, scopes, options)).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+        await expect(call(engine, [scopes], options)).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+      }
+    }
+    expect(issued).toHaveLength(4)
+    // The legitimate spellings still find their own entries.
+    expect((await engine.getToken(SCOPE, { tenantId: OTHER_TENANT.toUpperCase() })).token).toBe(`${OTHER_TENANT}|false|${SCOPE}`)
+    expect((await engine.getToken(['b', 'a'])).token).toBe('72f988bf-86f1-41af-91ab-2d7cd011db47|false|a,b')
+    expect((await engine.getToken(SCOPE)).token).toBe(`${TENANT}|false|${SCOPE}`)
+    expect(issued).toHaveLength(5)
+  })
+
+  it('never echoes a scope or tenant value in an error', async () => {
+    const planted = 'planted-secret-value'
+    const { engine } = lifecycle(scriptedFlow({}).fetchToken)
+    for (const [scopes, options] of [
+      [`${planted}\n`, undefined],
+      [[SCOPE, `${planted} ${planted}`], undefined],
+      [planted.repeat(60), undefined],
+      [SCOPE, { tenantId: `${planted}~` }],
+      [SCOPE, { tenantId: planted }],
+    ] as const) {
+      const error = await call(engine, scopes, options).catch((caught: unknown) => caught)
+      expectNoSecret(error, planted)
+    }
+  })
+})
+
+describe('option checks (issue 11 B7)', () => {
+  const base = { credentialName: 'TestCredential', tenantId: TENANT, fetchToken: scriptedFlow({}).fetchToken }
+  it.each([
+    [{ retry: { maxAttempts: Number.POSITIVE_INFINITY } }, 'retry.maxAttempts must be a number from 1 to 100'],
+    [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts must be a number from 1 to 100'],
+    [{ retry: { maxAttempts: Number.NaN } }, 'retry.maxAttempts must be a number from 1 to 100'],
+    [{ retry: { maxAttempts: '3' } }, 'retry.maxAttempts must be a number from 1 to 100'],
+    [{ retry: { maxElapsedMs: 1e10 } }, 'retry.maxElapsedMs must be a number from 0 to 86400000'],
+    [{ retry: { maxElapsedMs: -1 } }, 'retry.maxElapsedMs must be a number from 0 to 86400000'],
+    [{ retry: { baseDelayMs: Number.POSITIVE_INFINITY } }, 'retry.baseDelayMs must be a number from 0 to 86400000'],
+    [{ retry: { maxDelayMs: null } }, 'retry.maxDelayMs must be a number from 0 to 86400000'],
+    [{ retryOptions: { maxRetries: Number.POSITIVE_INFINITY } }, 'retryOptions.maxRetries must be a number from 0 to 100'],
+    [{ retryOptions: { maxRetries: -1 } }, 'retryOptions.maxRetries must be a number from 0 to 100'],
+    [{ retryOptions: { retryDelayInMs: Number.NaN } }, 'retryOptions.retryDelayInMs must be a number from 0 to 86400000'],
+    [{ refresh: { marginMs: -5 } }, 'refresh.marginMs must be a number from 0 to 86400000'],
+    [{ refresh: { clockSkewMs: 1e10 } }, 'refresh.clockSkewMs must be a number from 0 to 86400000'],
+    [{ timeoutMs: 0 }, 'timeoutMs must be a number from 1 to 600000'],
+    [{ timeoutMs: Number.POSITIVE_INFINITY }, 'timeoutMs must be a number from 1 to 600000'],
+    [{ timeoutMs: 1e10 }, 'timeoutMs must be a number from 1 to 600000'],
+    [{ timeoutMs: -30 }, 'timeoutMs must be a number from 1 to 600000'],
+    [{ timeoutMs: '30000' }, 'timeoutMs must be a number from 1 to 600000'],
+    [{ retry: 'fast' }, 'retry must be an object'],
+    [{ refresh: 5 }, 'refresh must be an object'],
+    [{ retryOptions: true }, 'retryOptions must be an object'],
+    [{ onEvent: 'log' }, 'onEvent must be a function'],
+    [{ additionallyAllowedTenants: 'a;b' }, 'additionallyAllowedTenants must be an array'],
+    [{ appOnly: true, tenantId: 'common' }, 'tenantId (or AZURE_TENANT_ID) is common: an app-only flow needs the tenant GUID or domain'],
+    [{ appOnly: true, tenantId: 'Organizations' }, 'is organizations: an app-only flow'],
+    [{ appOnly: true, tenantId: 'consumers' }, 'is consumers: an app-only flow'],
+  ])('the constructor refuses %j with AZCRED_CONFIG_INVALID naming the option and the range', (overrides, message) => {
+    expect(() => new TokenLifecycle({ ...base, ...(overrides as object) })).toThrow(
+      expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(message) }),
+    )
+  })
+
+  it('accepts the official option names: retryOptions (mapped onto retry, which wins), disableInstanceDiscovery and loggingOptions', async () => {
+    const official = scriptedFlow(unavailable(), unavailable(), unavailable(), {})
+    const { engine, events } = lifecycle(official.fetchToken, {
+      retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 150 },
+      loggingOptions: { allowLoggingAccountIdentifiers: true, enableUnsafeSupportLogging: true },
+      disableInstanceDiscovery: true,
+    } as Partial<TokenLifecycleConfig>)
+    const failed = engine.getToken(SCOPE).catch((error: unknown) => error)
+    await vi.runAllTimersAsync()
+    expect(await failed).toMatchObject({ status: 503 })
+    expect(official.requests).toHaveLength(3) // maxRetries 2 = 3 attempts
+    expect(events.filter((event) => event.type === 'retry-scheduled').map((event) => (event as { delayMs: number }).delayMs)).toEqual([50, 75])
+
+    const both = scriptedFlow(unavailable())
+    const mixed = lifecycle(both.fetchToken, { retryOptions: { maxRetries: 5 }, retry: { maxAttempts: 2, baseDelayMs: 1 } }).engine.getToken(SCOPE)
+    mixed.catch(() => {})
+    await vi.runAllTimersAsync()
+    expect(both.requests).toHaveLength(2)
+  })
+
+  it('per call: a bad requestOptions.timeout, tenantId or options object is a rejected AZCRED_CONFIG_INVALID promise, never a TypeError', async () => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken, { additionallyAllowedTenants: ['*'] })
+    await engine.getToken(SCOPE)
+    for (const timeout of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e10, '100', null]) {
+      await expect(call(engine, SCOPE, { requestOptions: { timeout } })).rejects.toThrow('requestOptions.timeout must be a number from 1 to 600000')
+    }
+    for (const tenantId of [42, null, {}, '', 'a/b']) {
+      await expect(call(engine, SCOPE, { tenantId })).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+    }
+    for (const options of [null, 42, 'x']) await expect(call(engine, SCOPE, options)).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(1)
+  })
+
+  it('an app-only flow refuses common, organizations and consumers as a per-call tenant too', async () => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken, { appOnly: true, additionallyAllowedTenants: ['*'] })
+    for (const tenantId of ['common', 'organizations', 'CONSUMERS']) {
+      await expect(call(engine, SCOPE, { tenantId })).rejects.toThrow(
+        `getToken options.tenantId is ${tenantId.toLowerCase()}: an app-only flow needs the tenant GUID or domain`,
+      )
+    }
+    await expect(engine.getToken(SCOPE, { tenantId: OTHER_TENANT })).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(1)
+  })
+})
+
+describe('Retry-After and fail-fast memory (issue 11 B4, B10)', () => {
+  it('an absurd Retry-After blocks requests for at most MAX_THROTTLE_MS (60 s), failing fast meanwhile', async () => {
+    const flow = scriptedFlow(throttled(99_999_999_000), {})
+    const { engine, events } = lifecycle(flow.fetchToken)
+    const first = await engine.getToken(SCOPE).catch((error: unknown) => error)
+    expect(first).toMatchObject({ status: 429 })
+    expect(events[0]).toMatchObject({ type: 'throttled', retryAfterMs: MAX_THROTTLE_MS })
+    vi.advanceTimersByTime(MAX_THROTTLE_MS - 1)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(first) // the same error, no request
+    expect(flow.requests).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    await expect(engine.getToken(SCOPE)).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(2)
+  })
+
+  it('a success clears the remembered throttle', async () => {
+    let release: (() => void) | undefined
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const sent: string[] = []
+    const { engine } = lifecycle(async (request) => {
+      const scope = request.scopes[0] as string
+      sent.push(scope)
+      if (scope === 'slow') await gate
+      else if (sent.filter((each) => each === scope).length === 1) throw throttled(50_000)
+      return { token: `token-${scope}`, expiresOnTimestamp: Date.now() + 60 * MINUTE }
+    })
+    const slow = engine.getToken('slow')
+    await expect(engine.getToken('throttled')).rejects.toMatchObject({ status: 429 }) // 50 s is over the 15 s budget
+    await expect(engine.getToken('throttled')).rejects.toMatchObject({ status: 429 })
+    expect(sent).toEqual(['slow', 'throttled'])
+    release?.()
+    await slow
+    await expect(engine.getToken('throttled')).resolves.toMatchObject({ token: 'token-throttled' })
+    expect(sent).toEqual(['slow', 'throttled', 'throttled'])
+  })
+
+  it("a caller's first getToken against an endpoint that keeps failing gives up within about 15 s by default", async () => {
+    for (const random of [0, 0.5, 0.999]) {
+      const flow = scriptedFlow(unavailable())
+      const started = Date.now()
+      const failed = lifecycle(flow.fetchToken, { random: () => random }).engine.getToken(SCOPE)
+      failed.catch(() => {})
+      await vi.runAllTimersAsync()
+      await expect(failed).rejects.toMatchObject({ status: 503 })
+      expect(Date.now() - started).toBeLessThanOrEqual(15_000)
+      expect(flow.requests.length).toBeGreaterThan(3)
+      vi.advanceTimersByTime(MINUTE)
+    }
+  })
+
+  it('no two attempts are closer than half the current backoff ceiling', async () => {
+    const sentAt: number[] = []
+    const { engine } = lifecycle(
+      async () => {
+        sentAt.push(Date.now())
+        throw unavailable()
+      },
+      { random: () => 0 },
+    )
+    const failed = engine.getToken(SCOPE)
+    failed.catch(() => {})
+    await vi.runAllTimersAsync()
+    const gaps = sentAt.slice(1).map((at, index) => at - (sentAt[index] as number))
+    expect(gaps).toEqual([250, 500, 1000, 2000, 4000])
+  })
+
+  it('after retries ran out, an immediate second call fails fast with the same error for FAIL_FAST_MS (5 s), then tries again', async () => {
+    const flow = scriptedFlow(unavailable(), unavailable(), unavailable(), {})
+    const { engine } = lifecycle(flow.fetchToken, { retry: { maxAttempts: 2, baseDelayMs: 10 } })
+    const first = engine.getToken(SCOPE).catch((error: unknown) => error)
+    await vi.runAllTimersAsync()
+    const error = await first
+    expect(flow.requests).toHaveLength(2)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    await expect(engine.getToken(['other/.default'])).rejects.toBe(error)
+    vi.advanceTimersByTime(FAIL_FAST_MS - 1)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    expect(flow.requests).toHaveLength(2)
+    vi.advanceTimersByTime(1)
+    const second = engine.getToken(SCOPE)
+    await vi.runAllTimersAsync()
+    await expect(second).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(4)
+  })
+
+  it("the fail-fast window follows the server's Retry-After when it sent one (capped)", async () => {
+    const busy = () => new TokenRequestError('the test endpoint answered HTTP 503', { status: 503, retryAfterMs: 8000 })
+    const flow = scriptedFlow(busy(), {})
+    const { engine } = lifecycle(flow.fetchToken, { retry: { maxAttempts: 1 } })
+    const error = await engine.getToken(SCOPE).catch((caught: unknown) => caught)
+    vi.advanceTimersByTime(7999)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    vi.advanceTimersByTime(1)
+    await expect(engine.getToken(SCOPE)).resolves.toMatchObject({ token: 'token-1' })
+  })
+
+  it('errors marked retryable: false are final (one request)', async () => {
+    const dns = Object.assign(new AzcredError('AZCRED_NETWORK_ERROR', 'getaddrinfo ENOTFOUND'), { retryable: false })
+    const flow = scriptedFlow(dns, {})
+    const { engine } = lifecycle(flow.fetchToken)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(dns)
+    expect(flow.requests).toHaveLength(1)
+  })
+})
+
+describe('claims challenges coalesce (issue 11 B9)', () => {
+  it('1,000 concurrent calls with the same claims send one request; other claims, tenants or plain calls get their own', async () => {
+    let sent = 0
+    const claimsSeen: (string | undefined)[] = []
+    const { engine } = lifecycle(
+      async (request) => {
+        sent += 1
+        const token = `token-${sent}`
+        claimsSeen.push(request.claims)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        return { token, expiresOnTimestamp: Date.now() + 60 * MINUTE }
+      },
+      { additionallyAllowedTenants: ['*'] },
+    )
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}'
+    const calls = Array.from({ length: 1000 }, () => engine.getToken(SCOPE, { claims }))
+    const other = engine.getToken(SCOPE, { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
+    const otherTenant = engine.getToken(SCOPE, { claims, tenantId: OTHER_TENANT })
+    await vi.advanceTimersByTimeAsync(20)
+    const tokens = await Promise.all(calls)
+    expect(new Set(tokens.map((token) => token.token))).toEqual(new Set(['token-1']))
+    await Promise.all([other, otherTenant])
+    expect(sent).toBe(3)
+    expect(claimsSeen.filter((seen) => seen === claims)).toHaveLength(2)
+    // A claims answer replaces the entry, and the next challenge goes to the endpoint again.
+    expect((await engine.getToken(SCOPE)).token).toBe('token-2')
+    const again = engine.getToken(SCOPE, { claims })
+    await vi.advanceTimersByTimeAsync(20)
+    expect((await again).token).toBe('token-4')
+  })
+})
+
+describe('abort and per-caller timeouts (issue 11 B8)', () => {
+  /** A flow whose requests wait until their abortSignal fires. */
+  function hangingFlow() {
+    const requests: TokenRequest[] = []
+    const fetchToken = (request: TokenRequest) =>
+      new Promise<AccessToken>((_, reject) => {
+        requests.push(request)
+        request.abortSignal?.addEventListener('abort', () => reject(new AzcredError('AZCRED_ABORTED', 'aborted')))
+      })
+    return { requests, fetchToken }
+  }
+
+  it('the shared request is aborted only when every waiter has aborted', async () => {
+    const flow = hangingFlow()
+    const { engine } = lifecycle(flow.fetchToken)
+    const controllers = [new AbortController(), new AbortController(), new AbortController()]
+    const waits = controllers.map((controller) => engine.getToken(SCOPE, { abortSignal: controller.signal }).catch((error: unknown) => error))
+    expect(flow.requests).toHaveLength(1)
+    const signal = flow.requests[0]?.abortSignal
+    controllers[0]?.abort()
+    controllers[1]?.abort()
+    await expect(waits[0]).resolves.toMatchObject({ code: 'AZCRED_ABORTED' })
+    expect(signal?.aborted).toBe(false)
+    controllers[2]?.abort()
+    expect(signal?.aborted).toBe(true)
+    expect((await Promise.all(waits)).map((error) => (error as AzcredError).code)).toEqual(['AZCRED_ABORTED', 'AZCRED_ABORTED', 'AZCRED_ABORTED'])
+    // A caller without a signal keeps a request alive; a new caller after an abort starts afresh.
+    const patient = engine.getToken(SCOPE)
+    const leaving = new AbortController()
+    const impatient = engine.getToken(SCOPE, { abortSignal: leaving.signal }).catch(() => {})
+    leaving.abort()
+    await impatient
+    expect(flow.requests).toHaveLength(2)
+    expect(flow.requests[1]?.abortSignal?.aborted).toBe(false)
+    patient.catch(() => {})
+  })
+
+  it('abort ends scheduled retries at once: nothing more is sent', async () => {
+    const flow = scriptedFlow(unavailable())
+    const { engine } = lifecycle(flow.fetchToken, { retry: { baseDelayMs: 1000, maxElapsedMs: 60_000 } })
+    const controller = new AbortController()
+    const waiting = engine.getToken(SCOPE, { abortSignal: controller.signal }).catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(600)
+    expect(flow.requests).toHaveLength(2)
+    controller.abort()
+    expect(await waiting).toMatchObject({ code: 'AZCRED_ABORTED' })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(flow.requests).toHaveLength(2)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it("one caller's short requestOptions.timeout ends only its own wait; the shared request uses the credential's timeout", async () => {
+    const flow = scriptedFlow({})
+    const slowFetch = async (request: TokenRequest) => {
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+      return flow.fetchToken(request)
+    }
+    const { engine } = lifecycle(slowFetch)
+    const hasty = engine.getToken(SCOPE, { requestOptions: { timeout: 100 } }).catch((error: unknown) => error)
+    const patient = engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await hasty).toMatchObject({ code: 'AZCRED_TIMEOUT', message: 'getToken exceeded requestOptions.timeout (100 ms)' })
+    await vi.advanceTimersByTimeAsync(5000)
+    expect((await patient).token).toBe('token-1')
+    expect(flow.requests).toHaveLength(1)
+    expect(flow.requests[0]?.timeoutMs).toBeUndefined()
+    expect(flow.requests[0]?.abortSignal?.aborted).toBe(false)
+  })
+
+  it('when every waiter timed out, the shared request is aborted', async () => {
+    const flow = hangingFlow()
+    const { engine } = lifecycle(flow.fetchToken)
+    const waits = [100, 200].map((timeout) => engine.getToken(SCOPE, { requestOptions: { timeout } }).catch((error: unknown) => error))
+    await vi.advanceTimersByTimeAsync(150)
+    expect(flow.requests[0]?.abortSignal?.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(50)
+    expect(flow.requests[0]?.abortSignal?.aborted).toBe(true)
+    expect((await Promise.all(waits)).map((error) => (error as AzcredError).code)).toEqual(['AZCRED_TIMEOUT', 'AZCRED_TIMEOUT'])
+  })
+})
+
+describe('AZURE_LOG_LEVEL bridge (issue 11 A17)', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+    vi.restoreAllMocks()
+  })
+  it('without onEvent, AZURE_LOG_LEVEL=info or verbose writes one line per event to console.warn, never the token', async () => {
+    const planted = 'eyJ.planted-log-token.sig'
+    const fetchToken = async () => ({ token: planted, expiresOnTimestamp: Date.now() + 60 * MINUTE })
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    for (const level of ['info', 'verbose']) {
+      vi.stubEnv('AZURE_LOG_LEVEL', level)
+      await new TokenLifecycle({ credentialName: 'TestCredential', tenantId: TENANT, fetchToken }).getToken(SCOPE)
+    }
+    expect(warn).toHaveBeenCalledTimes(2)
+    const line = String(warn.mock.calls[0]?.[0])
+    expect(line).toMatch(/^azcred \{"type":"acquired","credential":"TestCredential"/)
+    expect(line).not.toContain('\n')
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('planted-log-token')
+    warn.mockClear()
+    vi.stubEnv('AZURE_LOG_LEVEL', 'warning')
+    await new TokenLifecycle({ credentialName: 'TestCredential', tenantId: TENANT, fetchToken }).getToken(SCOPE)
+    vi.stubEnv('AZURE_LOG_LEVEL', 'info')
+    const events: TokenEvent[] = []
+    await new TokenLifecycle({ credentialName: 'TestCredential', tenantId: TENANT, fetchToken, onEvent: (event) => events.push(event) }).getToken(SCOPE)
+    expect(warn).not.toHaveBeenCalled()
+    expect(events).toHaveLength(1)
+  })
+})
+
+describe('abort and stop let the process exit at once (issue 11 B8, real loopback server and child process)', () => {
+  const distUrl = new URL('../dist/index.js', import.meta.url).href
+  // The child shares one request between two callers (or a TokenManager prefetch), ends them after
+  // ~400 ms, prints END, and must then exit on its own.
+  const child = `
+    const { TokenLifecycle, TokenManager, sendJsonRequest } = await import(${JSON.stringify(distUrl)})
+    const engine = new TokenLifecycle({
+      credentialName: 'ChildCredential',
+      tenantId: 'contoso.onmicrosoft.com',
+      fetchToken: async (request) => {
+        const { body } = await sendJsonRequest({ url: process.env.TOKEN_URL, method: 'POST', endpointName: 'the test endpoint' }, { abortSignal: request.abortSignal })
+        return { token: String(body.access_token), expiresOnTimestamp: Date.now() + 3600_000 }
+      },
+    })
+    const scope = 'https://vault.azure.net/.default'
+    const end = () => console.log('END')
+    const scenario = process.env.SCENARIO
+    if (scenario === 'abort') {
+      const first = new AbortController(), second = new AbortController()
+      const waits = [first, second].map((controller) => engine.getToken(scope, { abortSignal: controller.signal }).catch((error) => console.log(error.code)))
+      setTimeout(() => first.abort(), 200)
+      setTimeout(() => { second.abort(); end() }, 400)
+      await Promise.all(waits)
+    } else if (scenario === 'timeout') {
+      await engine.getToken(scope, { requestOptions: { timeout: 400 } }).catch((error) => console.log(error.code))
+      end()
+    } else {
+      const manager = new TokenManager()
+      manager.add('child', { getToken: (scopes, options) => engine.getToken(scopes, options) }, { scopes: scope })
+      await manager.start({ wait: false })
+      setTimeout(() => { manager.stop(); end() }, 400)
+    }
+  `
+
+  async function run(mode: 'hang' | '503', scenario: 'abort' | 'timeout' | 'stop') {
+    const { createServer } = await import('node:http')
+    const { spawn } = await import('node:child_process')
+    let requests = 0
+    const server = createServer((request, response) => {
+      requests += 1
+      request.resume()
+      if (mode === '503') response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable"}')
+      // 'hang': never answer.
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    try {
+      const process_ = spawn(process.execPath, ['--input-type=module', '-e', child], {
+        env: { ...process.env, TOKEN_URL: `http://127.0.0.1:${port}/token`, SCENARIO: scenario, AZURE_LOG_LEVEL: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let output = ''
+      let endedAt = 0
+      let requestsAtEnd = 0
+      process_.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (endedAt === 0 && output.includes('END')) {
+          endedAt = Date.now()
+          requestsAtEnd = requests
+        }
+      })
+      const exitedAt = await new Promise<number>((resolve, reject) => {
+        const guard = setTimeout(() => {
+          process_.kill()
+          reject(new Error(`the child did not exit within 10 s (output: ${output})`))
+        }, 10_000)
+        process_.on('exit', () => {
+          clearTimeout(guard)
+          resolve(Date.now())
+        })
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return { output, exitMs: exitedAt - endedAt, requestsAtEnd, requestsLater: requests - requestsAtEnd }
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+
+  it.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge').each([
+    ['hang', 'abort'],
+    ['503', 'abort'],
+    ['hang', 'timeout'],
+    ['hang', 'stop'],
+    ['503', 'stop'],
+  ] as const)('server %s, %s: no request after the end and the child exits within 2 s', async (mode, scenario) => {
+    vi.useRealTimers()
+    const result = await run(mode, scenario)
+    expect(result.requestsAtEnd).toBeGreaterThanOrEqual(1)
+    expect(result.requestsLater).toBe(0)
+    expect(result.exitMs).toBeLessThan(2000)
+    if (scenario === 'abort') expect(result.output).toContain('AZCRED_ABORTED\nEND')
+    if (scenario === 'timeout') expect(result.output).toBe('AZCRED_TIMEOUT\nEND\n')
   })
 })

@@ -1,10 +1,11 @@
-import { AzcredError, TokenRequestError } from './azcred-error'
+import { AzcredError, type TokenRequestError } from './azcred-error'
+import { ENV_LOG_LEVEL, readEnv } from './env'
 import { abortedError } from './http'
-import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions } from './retry-policy'
+import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions, type RetryPolicyOptions } from './retry-policy'
 import { allowedTenants, resolveTenant } from './tenant'
 import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
 import type { TokenEvent, TokenEventListener } from './token-events'
-import { normalizeScopes } from './validate'
+import { assertAppOnlyTenant, assertConfig, checkNumber, normalizeScopes } from './validate'
 
 /** What a flow is asked to fetch. */
 export interface TokenRequest {
@@ -12,14 +13,22 @@ export interface TokenRequest {
   tenantId: string
   claims: string | undefined
   enableCae: boolean
-  /** The first caller's `requestOptions.timeout`, in milliseconds. */
-  timeoutMs: number | undefined
+  /**
+   * @deprecated Always undefined: one request is shared by every caller waiting for it, so it runs
+   * with the credential's own timeout; a caller's `requestOptions.timeout` only ends that caller's wait.
+   */
+  timeoutMs?: number | undefined
+  /**
+   * Fires when every caller waiting for this request has aborted or timed out (a `TokenManager`
+   * aborts its own calls on `stop()`). Pass it to the HTTP request, so the socket and any retry end.
+   */
+  abortSignal?: AbortSignalLike
 }
 
 /** A flow's one job: request a token for these scopes, once, with no caching or retrying. */
 export type TokenFetcher = (request: TokenRequest) => Promise<AccessToken>
 
-/** When tokens are refreshed. */
+/** When tokens are refreshed. Each value is 0 to 86 400 000 ms. */
 export interface RefreshOptions {
   /** Refresh when less than this is left (when Entra sends no `refresh_in`), ms. Default 300 000 (5 min). */
   marginMs?: number
@@ -31,14 +40,26 @@ export interface RefreshOptions {
   clockSkewMs?: number
 }
 
-/** Lifecycle options every credential accepts. */
+/** Lifecycle options every credential accepts. Numbers are range-checked when the credential is built. */
 export interface TokenLifecycleOptions {
-  /** Receives typed events (never a token or secret). */
+  /**
+   * Receives typed events (never a token or secret). Without it, `AZURE_LOG_LEVEL=info` or `verbose`
+   * writes each event as one JSON line to `console.warn` (stderr on Node, as `@azure/logger` logs).
+   */
   onEvent?: TokenEventListener
   /** Retries of transient failures. */
   retry?: RetryOptions
+  /** `@azure/identity`'s spelling of {@link retry}, mapped onto it. */
+  retryOptions?: RetryPolicyOptions
   /** Proactive refresh. */
   refresh?: RefreshOptions
+  /** Time allowed for one token request, in milliseconds: 1 to 600 000. Default 30 000. */
+  timeoutMs?: number
+  /**
+   * Accepted for `@azure/identity` compatibility. azcred logs nothing itself; its events never hold
+   * account identifiers or secrets, so neither setting changes anything.
+   */
+  loggingOptions?: { allowLoggingAccountIdentifiers?: boolean; enableUnsafeSupportLogging?: boolean }
 }
 
 /** Everything the engine needs from a credential. */
@@ -49,6 +70,8 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
   tenantId: string
   /** Tenants a call may switch to; `*` for any. */
   additionallyAllowedTenants?: readonly string[] | undefined
+  /** An app-only (client credentials) flow: `common`, `organizations` and `consumers` are refused, configured or per call. */
+  appOnly?: boolean
   /** Requests one token. */
   fetchToken: TokenFetcher
   /** Random source in [0, 1), for tests. Default `Math.random`. */
@@ -57,85 +80,126 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
   isRetryable?: (error: unknown) => boolean
 }
 
+/**
+ * After a caller's retries ran out on a transient failure, new callers get that same error at once
+ * for the server's `Retry-After` (at most {@link MAX_THROTTLE_MS}) or else this long, in milliseconds.
+ */
+export const FAIL_FAST_MS = 5_000
+
+/**
+ * Longest a server's `Retry-After` is honoured and remembered, in milliseconds (60 s): a 429 asking for
+ * longer blocks requests for 60 s, and any success ends the block.
+ */
+export const MAX_THROTTLE_MS = 60_000
+
+/** One request in flight, shared by its waiters. */
+interface Flight {
+  promise: Promise<AccessToken>
+  controller: AbortController
+  waiters: number
+}
+
 interface CacheEntry {
-  scopes: readonly string[]
-  tenantId: string
-  enableCae: boolean
-  token: AccessToken | undefined
   /** `Promise.resolve(token)`, made once, so a cache hit allocates nothing. */
   settled: Promise<AccessToken> | undefined
   refreshAt: number
   validUntil: number
-  inflight: Promise<AccessToken> | undefined
   nextRefreshAttempt: number
+  /** Requests in flight: the plain one under `undefined`, claims challenges under their claims. */
+  flights: Map<string | undefined, Flight>
 }
 
-const MAX_TIMER_MS = 2_147_000_000
+const DAY_MS = 86_400_000
+const OFFICIAL_RETRY: Record<string, string> = { maxRetries: 'maxAttempts', retryDelayInMs: 'baseDelayMs', maxRetryDelayInMs: 'maxDelayMs' }
 
 function ignore(): void {}
 
-/** Waits for `promise` unless `signal` fires first; the promise itself is never cancelled. */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignalLike | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(abortedError())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError())
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
+/** Resolves after `ms`, or rejects with AZCRED_ABORTED as soon as `signal` fires. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const end = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', end)
+      if (signal.aborted) reject(abortedError())
+      else resolve()
+    }
+    const timer = setTimeout(end, ms)
+    signal.addEventListener('abort', end)
+    if (signal.aborted) end()
   })
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)))
+/** The `AZURE_LOG_LEVEL` bridge: one line per event on stderr (`console.warn`), as `@azure/logger` writes. */
+function logEvent(event: TokenEvent): void {
+  console.warn(`azcred ${JSON.stringify(event)}`)
 }
 
 /**
  * The token lifecycle every azcred credential shares: a cache keyed by tenant, scopes and CAE;
- * single-flight (concurrent callers share one request); proactive background refresh at Entra's
- * `refresh_in` or a jittered margin before expiry; serve-while-valid when a refresh fails; retry with
- * full-jitter backoff honouring `Retry-After`; 429 memory; claims challenges that bypass the cache;
- * per-caller abort; typed events.
+ * single-flight (concurrent callers, claims challenges included, share one request, which is aborted
+ * when its last waiter aborts or times out); proactive background refresh at Entra's `refresh_in` or
+ * a jittered margin before expiry; serve-while-valid when a refresh fails; retry with equal-jitter
+ * backoff honouring `Retry-After` up to {@link MAX_THROTTLE_MS}; 429 memory (cleared by a success); a fail-fast
+ * window after retries ran out ({@link FAIL_FAST_MS}); per-caller abort and timeout; typed events.
  *
  * A cache hit creates no timer, no promise and no closure: it returns the stored resolved promise.
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a retry, refresh or timeout
+ * number out of range, an option of the wrong type, or (`appOnly`) a multi-tenant alias.
  */
 export class TokenLifecycle {
   readonly #config: TokenLifecycleConfig
   readonly #allowedTenants: string[]
   readonly #defaultTenant: string
   readonly #entries = new Map<string, CacheEntry>()
+  /** The entries of the configured tenant without CAE for one scope, by that scope: all the fast path reads. */
+  readonly #fast = new Map<unknown, CacheEntry>()
   readonly #retry: Required<RetryOptions>
   readonly #random: () => number
   readonly #jitterFraction: number
-  #throttledUntil = 0
-  #throttleError: TokenRequestError | undefined
+  readonly #onEvent: TokenEventListener | undefined
+  /** Nothing is sent before this time; a caller either waits (a 429 within its budget) or gets #blockError. */
+  #blockedUntil = 0
+  #blockError: unknown
+  #blockWaits = false
 
   constructor(config: TokenLifecycleConfig) {
+    const { tenantId, onEvent } = config
     this.#config = config
-    this.#defaultTenant = config.tenantId
+    this.#defaultTenant = tenantId
+    if (config.appOnly) assertAppOnlyTenant(tenantId)
     this.#allowedTenants = allowedTenants(config.additionallyAllowedTenants)
-    this.#retry = { ...DEFAULT_RETRY, ...config.retry }
+    // Every number of retryOptions, retry and refresh is checked: counts 1 (0 retries) to 100, times
+    // 0 to 86 400 000 ms. The official retryOptions are mapped onto retry, which wins.
+    const retry: Record<string, number> = { ...DEFAULT_RETRY }
+    for (const group of ['retryOptions', 'retry', 'refresh'] as const) {
+      const values = config[group] ?? {}
+      assertConfig(typeof values === 'object', `${group} must be an object`)
+      for (const [key, value] of Object.entries(values)) {
+        checkNumber(value, `${group}.${key}`, /^max(Attempts|Retries)$/.test(key) ? 100 : DAY_MS, key === 'maxAttempts' ? 1 : 0)
+        if (group !== 'refresh' && value !== undefined) retry[OFFICIAL_RETRY[key] ?? key] = key === 'maxRetries' ? value + 1 : value
+      }
+    }
+    this.#retry = retry as Required<RetryOptions>
+    checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
+    assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
+    const level = readEnv(ENV_LOG_LEVEL)
+    this.#onEvent = onEvent ?? (level === 'info' || level === 'verbose' ? logEvent : undefined)
     this.#random = config.random ?? Math.random
     this.#jitterFraction = this.#random()
   }
 
   /**
-   * Returns a valid token for the scopes, from the cache when it can.
-   * @throws AzcredError AZCRED_CONFIG_INVALID for bad scopes or a tenant that is not allowed,
-   * AZCRED_ABORTED when the caller's signal fires, or the flow's last error.
+   * Returns a valid token for the scopes, from the cache when it can. Never throws synchronously.
+   * @throws AzcredError AZCRED_CONFIG_INVALID for bad scopes or options or a tenant that is not allowed,
+   * AZCRED_ABORTED when the caller's signal fires, AZCRED_TIMEOUT after `requestOptions.timeout`, or
+   * the flow's last error.
    */
   getToken(scopes: string | readonly string[], options?: GetTokenOptions): Promise<AccessToken> {
-    if (options === undefined || (options.tenantId === undefined && options.claims === undefined && options.enableCae !== true)) {
-      const key = typeof scopes === 'string' ? scopes : scopes.length === 1 ? scopes[0] : undefined
-      const entry = key === undefined ? undefined : this.#entries.get(key)
+    if (
+      options == null ||
+      (options.tenantId === undefined && options.claims === undefined && options.enableCae !== true && options.requestOptions === undefined)
+    ) {
+      const entry = this.#fast.get(typeof scopes === 'string' ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined)
       if (entry?.settled !== undefined && Date.now() < entry.refreshAt) return entry.settled
     }
     return this.#getTokenSlowly(scopes, options ?? {})
@@ -144,106 +208,125 @@ export class TokenLifecycle {
   /** Forgets every cached token (in-flight requests finish but are not stored). */
   clear(): void {
     this.#entries.clear()
+    this.#fast.clear()
   }
 
-  #getTokenSlowly(scopes: string | readonly string[], options: GetTokenOptions): Promise<AccessToken> {
-    let scopeList: string[]
-    let tenantId: string
+  #getTokenSlowly(scopes: unknown, options: GetTokenOptions): Promise<AccessToken> {
+    const { abortSignal: signal, claims } = options
+    let request: TokenRequest
+    let timeoutMs: number | undefined
+    let entry: CacheEntry
     try {
-      scopeList = normalizeScopes(scopes)
-      tenantId = resolveTenant(this.#defaultTenant, options.tenantId, this.#allowedTenants)
+      const scopeList = normalizeScopes(scopes)
+      const tenantId = resolveTenant(this.#defaultTenant, options.tenantId, this.#allowedTenants)
+      if (this.#config.appOnly) assertAppOnlyTenant(tenantId, 'getToken options.tenantId')
+      timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
+      const enableCae = options.enableCae === true
+      request = { scopes: scopeList, tenantId, claims, enableCae }
+      entry = this.#entryFor(scopeList, tenantId, enableCae)
     } catch (error) {
       return Promise.reject(error)
     }
-    const enableCae = options.enableCae === true
-    const entry = this.#entryFor(scopes, scopeList, tenantId, enableCae)
-    const request: TokenRequest = { scopes: scopeList, tenantId, claims: options.claims, enableCae, timeoutMs: options.requestOptions?.timeout }
-    if (options.claims !== undefined) {
-      // A claims challenge always goes to the endpoint, and its answer replaces the entry.
-      return waitFor(this.#acquire(entry, request, 'acquired'), options.abortSignal)
-    }
     const now = Date.now()
-    if (entry.settled !== undefined && now < entry.validUntil) {
-      if (now >= entry.refreshAt) this.#refreshInBackground(entry, request, now)
+    let flight = entry.flights.get(claims)
+    if (claims === undefined && entry.settled !== undefined && now < entry.validUntil) {
+      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextRefreshAttempt && now >= this.#blockedUntil && !signal?.aborted) {
+        // The caller that started a background refresh holds it until its signal fires.
+        this.#join(this.#start(entry, request, true), signal).catch(ignore)
+      }
       return entry.settled
     }
-    if (entry.inflight === undefined) {
-      const inflight = this.#acquire(entry, request, 'acquired')
-      entry.inflight = inflight
-      inflight.then(
-        () => this.#settle(entry, inflight),
-        () => this.#settle(entry, inflight),
-      )
-    }
-    return waitFor(entry.inflight, options.abortSignal)
+    if (signal?.aborted) return Promise.reject(abortedError())
+    if (flight === undefined || flight.controller.signal.aborted) flight = this.#start(entry, request, false)
+    return this.#join(flight, signal, timeoutMs)
   }
 
-  #settle(entry: CacheEntry, inflight: Promise<AccessToken>): void {
-    if (entry.inflight === inflight) entry.inflight = undefined
-  }
-
-  #entryFor(raw: string | readonly string[], scopeList: string[], tenantId: string, enableCae: boolean): CacheEntry {
-    const isDefault = tenantId === this.#defaultTenant && !enableCae
-    let key = scopeList.length === 1 ? (scopeList[0] as string) : [...scopeList].sort().join(' ')
-    if (!isDefault) key = `${key}\n${tenantId.toLowerCase()}\n${enableCae ? 'cae' : ''}`
+  #entryFor(scopeList: string[], tenantId: string, enableCae: boolean): CacheEntry {
+    // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when they
+    // ask for the same scopes, tenant and CAE state.
+    const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
     let entry = this.#entries.get(key)
     if (entry === undefined) {
-      entry = {
-        scopes: scopeList,
-        tenantId,
-        enableCae,
-        token: undefined,
-        settled: undefined,
-        refreshAt: 0,
-        validUntil: 0,
-        inflight: undefined,
-        nextRefreshAttempt: 0,
-      }
+      entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextRefreshAttempt: 0, flights: new Map() }
       this.#entries.set(key, entry)
-    }
-    if (isDefault) {
-      // Let the fast path find this entry under the spelling the caller used.
-      const rawKey = typeof raw === 'string' ? raw : raw.length === 1 ? raw[0] : undefined
-      if (rawKey !== undefined && rawKey !== key) this.#entries.set(rawKey, entry)
+      if (tenantId === this.#defaultTenant && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
     }
     return entry
   }
 
-  #refreshInBackground(entry: CacheEntry, request: TokenRequest, now: number): void {
-    if (entry.inflight !== undefined || now < entry.nextRefreshAttempt || now < this.#throttledUntil) return
-    const inflight = this.#acquire(entry, request, 'refreshed')
-    entry.inflight = inflight
-    inflight.then(
-      () => this.#settle(entry, inflight),
-      (error: unknown) => {
-        this.#settle(entry, inflight)
-        const at = Date.now()
-        entry.nextRefreshAttempt = at + (this.#config.refresh?.retryIntervalMs ?? 30_000)
-        const { code, status, aadstsCode } = error as Partial<TokenRequestError>
-        this.#emit('refresh-failed', request, {
-          code: code ?? 'UNKNOWN',
-          status,
-          aadstsCode,
-          nextAttemptAt: entry.nextRefreshAttempt,
-          validUntil: entry.validUntil,
-        })
-      },
-    )
+  /** Starts one shared request with its own AbortController. */
+  #start(entry: CacheEntry, request: TokenRequest, refresh: boolean): Flight {
+    const controller = new AbortController()
+    request.abortSignal = controller.signal
+    const flight: Flight = { controller, waiters: 0, promise: this.#acquire(entry, request, refresh) }
+    const { flights } = entry
+    const key = request.claims
+    flights.set(key, flight)
+    const done = (): void => {
+      if (flights.get(key) === flight) flights.delete(key)
+    }
+    flight.promise.then(done, done)
+    return flight
   }
 
-  #acquire(entry: CacheEntry, request: TokenRequest, kind: 'acquired' | 'refreshed'): Promise<AccessToken> {
-    const started = Date.now()
-    const retry = kind === 'refreshed' ? { ...this.#retry, maxAttempts: 1 } : this.#retry
-    const promise = this.#fetchWithRetry(request, retry).then(({ token, attempts }) => {
-      const stored = this.#store(entry, token)
-      this.#emit(kind, request, {
-        durationMs: Date.now() - started,
-        attempts,
-        expiresOnTimestamp: token.expiresOnTimestamp,
-        refreshAtTimestamp: entry.refreshAt,
-      })
-      return stored
+  /** Waits for a shared request as one of its waiters; when the last one aborts or times out, the request is aborted. */
+  #join(flight: Flight, signal: AbortSignalLike | undefined, timeoutMs?: number): Promise<AccessToken> {
+    flight.waiters += 1
+    if (signal === undefined && timeoutMs === undefined) return flight.promise
+    return new Promise((resolve, reject) => {
+      const end = (error?: AzcredError): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener?.('abort', onAbort)
+        if (error) {
+          reject(error)
+          if (--flight.waiters === 0) flight.controller.abort()
+        }
+      }
+      const onAbort = (): void => end(abortedError())
+      const timer = timeoutMs && setTimeout(end, timeoutMs, new AzcredError('AZCRED_TIMEOUT', `getToken exceeded requestOptions.timeout (${timeoutMs} ms)`))
+      signal?.addEventListener?.('abort', onAbort)
+      flight.promise.then(
+        (token) => {
+          end()
+          resolve(token)
+        },
+        (error: unknown) => {
+          end()
+          reject(error)
+        },
+      )
     })
+  }
+
+  #acquire(entry: CacheEntry, request: TokenRequest, refresh: boolean): Promise<AccessToken> {
+    const started = Date.now()
+    const promise = this.#fetchWithRetry(request, refresh).then(
+      ({ token, attempts }) => {
+        const stored = this.#store(entry, token)
+        this.#emit(refresh ? 'refreshed' : 'acquired', request, {
+          durationMs: Date.now() - started,
+          attempts,
+          expiresOnTimestamp: token.expiresOnTimestamp,
+          refreshAtTimestamp: entry.refreshAt,
+        })
+        return stored
+      },
+      (error: unknown) => {
+        if (refresh) {
+          const { code, status, aadstsCode } = error as Partial<TokenRequestError>
+          // An aborted refresh (its holder went away) may run again at the next call.
+          if (code !== 'AZCRED_ABORTED') entry.nextRefreshAttempt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
+          this.#emit('refresh-failed', request, {
+            code: code ?? 'UNKNOWN',
+            status,
+            aadstsCode,
+            nextAttemptAt: entry.nextRefreshAttempt,
+            validUntil: entry.validUntil,
+          })
+        }
+        throw error
+      },
+    )
     promise.catch(ignore) // waiters may all have aborted; the rejection is theirs, not unhandled
     return promise
   }
@@ -267,7 +350,6 @@ export class TokenLifecycle {
       refreshAfterTimestamp: refreshAt,
       tokenType: token.tokenType ?? 'Bearer',
     }
-    entry.token = stored
     entry.settled = Promise.resolve(stored)
     entry.refreshAt = refreshAt
     entry.validUntil = validUntil
@@ -275,44 +357,49 @@ export class TokenLifecycle {
     return stored
   }
 
-  async #fetchWithRetry(request: TokenRequest, retry: Required<RetryOptions>): Promise<{ token: AccessToken; attempts: number }> {
+  async #fetchWithRetry(request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number }> {
+    const retry = this.#retry
+    const maxAttempts = refresh ? 1 : retry.maxAttempts
+    const signal = request.abortSignal as AbortSignal
     const started = Date.now()
     for (let attempt = 1; ; attempt += 1) {
-      await this.#waitOutThrottle(started, retry)
+      const wait = this.#blockedUntil - Date.now()
+      if (wait > 0) {
+        if (!this.#blockWaits || maxAttempts === 1 || Date.now() + wait - started > retry.maxElapsedMs) throw this.#blockError
+        await sleep(wait, signal)
+      }
       try {
-        return { token: await this.#config.fetchToken(request), attempts: attempt }
+        const token = await this.#config.fetchToken(request)
+        this.#blockedUntil = 0
+        return { token, attempts: attempt }
       } catch (error) {
-        this.#noteThrottle(error, request)
-        if (!(this.#config.isRetryable ?? isTransient)(error) || attempt >= retry.maxAttempts) throw error
-        const failure = error as TokenRequestError
-        const delayMs = backoffDelay(attempt, retry, this.#random, failure.retryAfterMs)
-        if (Date.now() + delayMs - started > retry.maxElapsedMs) throw error
-        this.#emit('retry-scheduled', request, { attempt, delayMs, code: failure.code, status: failure.status })
-        await sleep(delayMs)
+        const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
+        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, MAX_THROTTLE_MS)
+        if (status === 429 && retryAfterMs !== undefined) {
+          this.#block(retryAfterMs, error, true)
+          this.#emit('throttled', request, { retryAfterMs, until: this.#blockedUntil })
+        }
+        if (!(this.#config.isRetryable ?? isTransient)(error)) throw error
+        const delayMs = backoffDelay(attempt, retry, this.#random, retryAfterMs)
+        if (attempt >= maxAttempts || Date.now() + delayMs - started > retry.maxElapsedMs) {
+          // Retrying ran out: for a while new callers get this error at once instead of another round.
+          if (!refresh) this.#block(retryAfterMs ?? FAIL_FAST_MS, error, false)
+          throw error
+        }
+        this.#emit('retry-scheduled', request, { attempt, delayMs, code, status })
+        await sleep(delayMs, signal)
       }
     }
   }
 
-  async #waitOutThrottle(started: number, retry: Required<RetryOptions>): Promise<void> {
-    const wait = this.#throttledUntil - Date.now()
-    if (wait <= 0) return
-    if (retry.maxAttempts === 1 || Date.now() + wait - started > retry.maxElapsedMs) {
-      throw this.#throttleError ?? new AzcredError('AZCRED_TOKEN_REQUEST_FAILED', 'the token endpoint is throttling this credential (HTTP 429)')
-    }
-    await sleep(wait)
-  }
-
-  #noteThrottle(error: unknown, request: TokenRequest): void {
-    if (!(error instanceof TokenRequestError) || error.status !== 429 || error.retryAfterMs === undefined) return
-    const until = Date.now() + error.retryAfterMs
-    if (until <= this.#throttledUntil) return
-    this.#throttledUntil = until
-    this.#throttleError = error
-    this.#emit('throttled', request, { retryAfterMs: error.retryAfterMs, until })
+  #block(ms: number, error: unknown, waits: boolean): void {
+    this.#blockedUntil = Date.now() + ms
+    this.#blockError = error
+    this.#blockWaits = waits
   }
 
   #emit(type: TokenEvent['type'], request: TokenRequest, details: Record<string, unknown>): void {
-    const listener = this.#config.onEvent
+    const listener = this.#onEvent
     if (listener === undefined) return
     const event = { type, credential: this.#config.credentialName, scopes: request.scopes, tenantId: request.tenantId, at: Date.now(), ...details }
     try {

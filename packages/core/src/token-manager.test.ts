@@ -103,4 +103,67 @@ describe('TokenManager', () => {
     expect((await manager.getToken('flaky')).token).toBe('flaky-1') // still valid: served
     manager.stop()
   })
+
+  it('stop() aborts the prefetch still in flight, and its retries', async () => {
+    const signals: AbortSignal[] = []
+    let requests = 0
+    const lifecycle = new TokenLifecycle({
+      credentialName: 'slow',
+      tenantId: 'contoso.onmicrosoft.com',
+      random: () => 0,
+      retry: { baseDelayMs: 1000, maxElapsedMs: 60_000 },
+      fetchToken: async (request) => {
+        requests += 1
+        signals.push(request.abortSignal as AbortSignal)
+        throw new AzcredError('AZCRED_NETWORK_ERROR', 'reset')
+      },
+    })
+    const manager = new TokenManager()
+    manager.add('slow', { getToken: (scopes, options) => lifecycle.getToken(scopes, options) }, { scopes: 'https://a/.default' })
+    await manager.start({ wait: false })
+    await vi.advanceTimersByTimeAsync(600)
+    expect(requests).toBe(2)
+    manager.stop()
+    expect(signals[0]?.aborted).toBe(true)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(requests).toBe(2)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('stop() aborts a keep-fresh refresh in flight', async () => {
+    const signals: AbortSignal[] = []
+    const lifecycle = new TokenLifecycle({
+      credentialName: 'pool',
+      tenantId: 'contoso.onmicrosoft.com',
+      fetchToken: (request) => {
+        signals.push(request.abortSignal as AbortSignal)
+        if (signals.length === 1)
+          return Promise.resolve({ token: 'pool-1', expiresOnTimestamp: Date.now() + 60 * MINUTE, refreshAfterTimestamp: Date.now() + 30 * MINUTE })
+        return new Promise<AccessToken>(() => {}) // the refresh never answers
+      },
+    })
+    const manager = new TokenManager()
+    manager.add('pool', { getToken: (scopes, options) => lifecycle.getToken(scopes, options) }, { scopes: 'https://a/.default' })
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(30 * MINUTE + 10)
+    expect(signals).toHaveLength(2)
+    expect(signals[1]?.aborted).toBe(false)
+    manager.stop()
+    expect(signals[1]?.aborted).toBe(true)
+    expect((await manager.getToken('pool')).token).toBe('pool-1') // still valid: served
+  })
+
+  it('add() refuses wrong argument types with AZCRED_CONFIG_INVALID, not a TypeError', () => {
+    const manager = new TokenManager()
+    const { credential } = countingCredential('ok')
+    for (const args of [
+      [42, credential, { scopes: 'x' }],
+      ['name', {}, { scopes: 'x' }],
+      ['name', null, { scopes: 'x' }],
+      ['name', credential, undefined],
+      ['name', credential, {}],
+    ]) {
+      expect(() => (manager.add as (...values: unknown[]) => void)(...args)).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
+    }
+  })
 })

@@ -40,15 +40,23 @@ const MAX_TIMER_MS = 2_147_000_000
 export class TokenManager {
   readonly #managed = new Map<string, Managed>()
   #running = false
+  /** Aborted by `stop()`: passed to every call the manager makes itself, so its requests and retries end. */
+  #stopping: AbortController | undefined
 
   /**
    * Adds a credential under a name; prefetches it at once when the manager is running.
-   * @throws AzcredError AZCRED_CONFIG_INVALID when the name is taken or empty.
+   * @throws AzcredError AZCRED_CONFIG_INVALID when the name is taken or empty, `options.scopes` is missing, or the credential has no `getToken`.
    */
   add(name: string, credential: TokenCredential, options: ManagedCredentialOptions): void {
-    if (name.trim() === '') throw new AzcredError('AZCRED_CONFIG_INVALID', 'TokenManager.add: name is empty: give each credential a name')
+    if (typeof name !== 'string' || name.trim() === '')
+      throw new AzcredError('AZCRED_CONFIG_INVALID', 'TokenManager.add: name is empty: give each credential a name')
+    if (typeof credential?.getToken !== 'function') {
+      throw new AzcredError('AZCRED_CONFIG_INVALID', 'TokenManager.add: credential must have a getToken method (a TokenCredential)')
+    }
     if (this.#managed.has(name))
       throw new AzcredError('AZCRED_CONFIG_INVALID', `TokenManager.add: "${name}" is already managed: remove it first or pick another name`)
+    if (options?.scopes === undefined)
+      throw new AzcredError('AZCRED_CONFIG_INVALID', "TokenManager.add: options.scopes is missing: pass the scopes this name's tokens are for")
     this.#managed.set(name, { credential, scopes: options.scopes, keepFresh: options.keepFresh ?? true, timer: undefined })
     if (this.#running) this.#prefetch(name).catch(() => {})
   }
@@ -97,6 +105,7 @@ export class TokenManager {
    */
   async start(options: TokenManagerStartOptions = {}): Promise<void> {
     this.#running = true
+    this.#stopping ??= new AbortController()
     const prefetches = this.names().map((name) => this.#prefetch(name))
     if (options.wait === false) {
       for (const prefetch of prefetches) prefetch.catch(() => {})
@@ -105,9 +114,15 @@ export class TokenManager {
     await Promise.all(prefetches)
   }
 
-  /** Stops keeping tokens fresh and clears every timer. Tokens stay cached in their credentials. */
+  /**
+   * Stops keeping tokens fresh: clears every timer and aborts the manager's own prefetches and
+   * refreshes still in flight (with their retries), so the process can exit at once. Tokens stay
+   * cached in their credentials.
+   */
   stop(): void {
     this.#running = false
+    this.#stopping?.abort()
+    this.#stopping = undefined
     for (const managed of this.#managed.values()) {
       clearTimeout(managed.timer)
       managed.timer = undefined
@@ -115,7 +130,7 @@ export class TokenManager {
   }
 
   async #prefetch(name: string): Promise<void> {
-    await this.getToken(name)
+    await this.getToken(name, { abortSignal: this.#stopping?.signal })
   }
 
   #schedule(name: string, managed: Managed, token: AccessToken): void {
@@ -131,7 +146,7 @@ export class TokenManager {
         managed.timer = undefined
         // The call starts the credential's background refresh; a success re-arms through getToken,
         // a failure is looked at again after RECHECK_MS.
-        this.getToken(name).catch(() => {
+        this.#prefetch(name).catch(() => {
           if (this.#running && managed.timer === undefined && this.#managed.get(name) === managed) this.#arm(name, managed, RECHECK_MS)
         })
       },

@@ -1,4 +1,5 @@
 import { AzcredError } from './azcred-error'
+import { ENV_TENANT_ID } from './env'
 
 /** The public-cloud Entra ID host, used when nothing else is configured. */
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
@@ -8,21 +9,47 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 // could change the URL path ('/', '..', '%', '?', '#').
 const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,254}[A-Za-z0-9])?$/
 
-function describeTenant(value: unknown): string {
-  const bad = String(value).match(/[^A-Za-z0-9.-]/)?.[0]
-  return `${JSON.stringify(String(value).slice(0, 80))}${bad === undefined ? '' : ` (remove ${JSON.stringify(bad)})`}`
+/**
+ * Throws `AZCRED_CONFIG_INVALID` with `message` unless `ok`.
+ * @throws AzcredError AZCRED_CONFIG_INVALID.
+ */
+export function assertConfig(ok: unknown, message: string): asserts ok {
+  if (!ok) throw new AzcredError('AZCRED_CONFIG_INVALID', message)
 }
 
 /**
  * Checks a tenant id: a GUID or a domain name. Anything that could alter the request path is refused.
- * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName` and the offending character.
+ * The message never shows the value (a secret passed by mistake must not leak): it names the option
+ * and the position of the first character that is not allowed.
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName`.
  */
 export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asserts tenantId is string {
-  if (typeof tenantId === 'string' && TENANT_PATTERN.test(tenantId) && !tenantId.includes('..')) return
-  throw new AzcredError(
-    'AZCRED_CONFIG_INVALID',
-    `${optionName} must be a tenant GUID or a domain such as contoso.onmicrosoft.com (letters, digits, '.' and '-'); got ${describeTenant(tenantId)}`,
+  const text = typeof tenantId === 'string' ? tenantId : ''
+  const at = text.search(/[^A-Za-z0-9.-]/)
+  assertConfig(
+    TENANT_PATTERN.test(text) && !text.includes('..'),
+    `${optionName} must be a tenant GUID or domain such as contoso.onmicrosoft.com (letters, digits, inner '.' and '-')${at < 0 ? '' : `: character ${at + 1} is not allowed`}`,
   )
+}
+
+/**
+ * Refuses `common`, `organizations` and `consumers`, which only user sign-in understands: an app-only
+ * (client credentials) flow needs the tenant's id or one of its domains.
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName`.
+ */
+export function assertAppOnlyTenant(tenantId: string, optionName = `tenantId (or ${ENV_TENANT_ID})`): void {
+  const alias = /^(common|organizations|consumers)$/i.exec(tenantId)?.[1]
+  assertConfig(!alias, `${optionName} is ${alias?.toLowerCase()}: an app-only flow needs the tenant GUID or domain`)
+}
+
+/**
+ * Checks an optional number option and returns it: undefined, or a number from `min` to `max`
+ * (`NaN`, `Infinity` and non-numbers are refused).
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming the option and the allowed range.
+ */
+export function checkNumber(value: unknown, optionName: string, max: number, min = 0): number | undefined {
+  assertConfig(value === undefined || (typeof value === 'number' && value >= min && value <= max), `${optionName} must be a number from ${min} to ${max}`)
+  return value as number | undefined
 }
 
 /**
@@ -70,19 +97,27 @@ export function normalizeAuthorityHost(value: string, options: AuthorityHostOpti
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
 
+/** Most scopes one call may name. */
+export const MAX_SCOPES = 100
+/** Longest scope accepted, in characters. */
+export const MAX_SCOPE_LENGTH = 1024
+
 /**
- * Turns `scopes` into a non-empty list of trimmed, non-empty strings.
- * @throws AzcredError AZCRED_CONFIG_INVALID when the list or one of its entries is empty.
+ * Checks `scopes` (one scope, or an array of 1 to {@link MAX_SCOPES}) and returns them as a new array.
+ * Each scope is a non-empty string of at most {@link MAX_SCOPE_LENGTH} characters without whitespace
+ * or control characters (so no input can address another tenant's cache entry). Values are never
+ * echoed.
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming the scope's index and what is wrong.
  */
-export function normalizeScopes(scopes: string | readonly string[]): string[] {
-  const list = typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? scopes : undefined
-  if (list === undefined || list.length === 0) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', 'scopes is empty: pass at least one scope, such as https://management.azure.com/.default')
-  }
-  return list.map((scope, index) => {
-    if (typeof scope !== 'string' || scope.trim() === '') {
-      throw new AzcredError('AZCRED_CONFIG_INVALID', `scopes[${index}] is empty: each scope must be a non-empty string`)
-    }
-    return scope.trim()
+export function normalizeScopes(scopes: unknown): string[] {
+  const list: unknown[] = typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? [...scopes] : []
+  assertConfig(list.length > 0 && list.length <= MAX_SCOPES, `scopes must be a string or an array of 1 to ${MAX_SCOPES} strings`)
+  list.forEach((scope, index) => {
+    const at = typeof scope === 'string' && scope.length <= MAX_SCOPE_LENGTH ? scope.search(/[\s\p{Cc}\p{Cf}]/u) : Number.NaN
+    assertConfig(
+      scope !== '' && at < 0,
+      `scopes[${index}] must be 1 to ${MAX_SCOPE_LENGTH} characters without whitespace or control characters${at >= 0 ? `: see character ${at + 1}` : ''}`,
+    )
   })
+  return list as string[]
 }
