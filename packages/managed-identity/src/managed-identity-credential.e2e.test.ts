@@ -222,8 +222,15 @@ describe('probe: a fast "not here" for credential chains', () => {
 
   it('lets a live IMDS through: one headerless probe, then the token request', async () => {
     const imds = await start('imds')
-    await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE)
+    await new ManagedIdentityCredential({ endpoint: imds.url, probe: true }).getToken(SCOPE)
     expect(imds.requests.map((request) => request.headers.metadata ?? 'no Metadata header')).toEqual(['no Metadata header', 'true'])
+  })
+
+  it('skips the probe when AZURE_POD_IDENTITY_AUTHORITY_HOST names the endpoint, as the official libraries do', async () => {
+    const imds = await start('imds')
+    expect(imds.env.AZURE_POD_IDENTITY_AUTHORITY_HOST).toBe(imds.url)
+    await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE)
+    expect(imds.requests.map((request) => request.headers.metadata ?? 'no Metadata header')).toEqual(['true'])
   })
 })
 

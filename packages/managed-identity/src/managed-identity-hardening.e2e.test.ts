@@ -10,6 +10,7 @@ import type { TokenEvent } from '@azcred/core'
 import { type ManagedIdentityEndpoint, type ManagedIdentityHostKind, startManagedIdentityEndpoint } from '@azcred/entra-emulator'
 import { createTransport } from '@azcred/undici'
 import { decodeJwt } from 'jose'
+import { getGlobalDispatcher, ProxyAgent, setGlobalDispatcher } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hostEnvironment } from './__fixtures__/host-environment'
 import { ManagedIdentityCredential, PROBE_NEGATIVE_TTL_MS } from './index'
@@ -131,7 +132,7 @@ describe('A1: no managed identity request follows a redirect', () => {
     const imds = await start('imds')
     const target = await startTarget()
     imds.injectRedirect(`${target.url}/x`, { count: 10 })
-    const failure = await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE).catch((error) => error)
+    const failure = await new ManagedIdentityCredential({ endpoint: imds.url, probe: true }).getToken(SCOPE).catch((error) => error)
     expect(failure).toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
     expect(target.hits).toEqual([])
     expect(imds.requests).toHaveLength(1)
@@ -177,13 +178,30 @@ describe('C14: managed identity never goes through a proxy, whatever fetch it is
     },
   )
 
+  it('without a fetch option, a process-wide proxy dispatcher (no proxy variables) is not used either', async () => {
+    const imds = await start('imds')
+    const proxy = await recordingServer((_, response) => response.writeHead(502).end())
+    const previous = getGlobalDispatcher()
+    setGlobalDispatcher(new ProxyAgent(proxy.url))
+    try {
+      await fetch(`${imds.url}/`).catch(() => undefined)
+      expect(proxy.hits.length).toBeGreaterThan(0) // global fetch goes through it
+      proxy.hits.length = 0
+      const token = await new ManagedIdentityCredential({ retry: { maxAttempts: 1 } }).getToken(SCOPE)
+      expect(decodeJwt(token.token).oid).toBe(imds.systemAssigned.objectId)
+      expect(proxy.hits).toEqual([])
+    } finally {
+      setGlobalDispatcher(previous)
+    }
+  })
+
   it('the probe too', async () => {
     const imds = await start('imds')
     const proxy = await recordingServer((_, response) => response.writeHead(502).end())
     hostEnvironment({ ...imds.env, HTTP_PROXY: proxy.url })
     const transport = createTransport()
     try {
-      await new ManagedIdentityCredential({ fetch: transport.fetch, probe: true }).getToken(SCOPE)
+      await new ManagedIdentityCredential({ endpoint: imds.url, fetch: transport.fetch, probe: true }).getToken(SCOPE)
       expect(proxy.hits).toEqual([])
       expect(imds.requests.map((request) => request.headers.metadata ?? 'probe')).toEqual(['probe', 'true'])
     } finally {
@@ -224,10 +242,10 @@ describe('C13: IMDS probe verdicts are right and not permanent', () => {
     expect(PROBE_NEGATIVE_TTL_MS).toBe(60_000)
     const imds = await start('imds')
     imds.injectFault({ kind: 'delay', ms: 1500 })
-    const credential = new ManagedIdentityCredential({ probe: { timeoutMs: 1000 } })
+    const credential = new ManagedIdentityCredential({ endpoint: imds.url, probe: { timeoutMs: 1000 } })
     await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_SOURCE_UNAVAILABLE' })
     // Remembered for a while: a chain asking again does not wait again.
-    await expect(new ManagedIdentityCredential({ probe: { timeoutMs: 1000 } }).getToken(SCOPE)).rejects.toMatchObject({
+    await expect(new ManagedIdentityCredential({ endpoint: imds.url, probe: { timeoutMs: 1000 } }).getToken(SCOPE)).rejects.toMatchObject({
       code: 'AZCRED_SOURCE_UNAVAILABLE',
     })
     expect(imds.requests).toHaveLength(1)
@@ -261,10 +279,10 @@ describe('C13: IMDS probe verdicts are right and not permanent', () => {
 
   it('the real IMDS refusal of a headerless request (400, JSON error) counts, and is remembered for the process', async () => {
     const imds = await start('imds')
-    await new ManagedIdentityCredential({ probe: true }).getToken(SCOPE)
+    await new ManagedIdentityCredential({ endpoint: imds.url, probe: true }).getToken(SCOPE)
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(Date.now() + 10 * PROBE_NEGATIVE_TTL_MS)
-    await new ManagedIdentityCredential({ probe: true }).getToken('https://storage.azure.com/.default')
+    await new ManagedIdentityCredential({ endpoint: imds.url, probe: true }).getToken('https://storage.azure.com/.default')
     expect(imds.requests.map((request) => request.headers.metadata ?? 'probe')).toEqual(['probe', 'true', 'true'])
   })
 })

@@ -88,11 +88,14 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
 
 /**
  * The IMDS host the options describe: base from {@link resolveImdsEndpoint}, probe on when
- * `options.probe` asks for it (default timeout {@link DEFAULT_PROBE_TIMEOUT_MS}).
+ * `options.probe` asks for it (default timeout {@link DEFAULT_PROBE_TIMEOUT_MS}) unless the base comes
+ * from `AZURE_POD_IDENTITY_AUTHORITY_HOST`.
  * @throws AzcredError AZCRED_CONFIG_INVALID for an `endpoint` that is not an http(s) URL.
  */
 export function createImdsHostFromOptions(options: Pick<ManagedIdentityCredentialOptions, 'endpoint' | 'probe'>): ManagedIdentityHost {
-  const { probe } = options
-  const probeTimeoutMs = !probe ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
-  return createImdsHost(resolveImdsEndpoint(options.endpoint), probeTimeoutMs)
+  const { probe, endpoint } = options
+  // A pod identity endpoint is assumed present, as the official libraries do (it may not answer like IMDS).
+  const skip = !probe || (endpoint === undefined && readEnv(ENV_POD_IDENTITY_AUTHORITY_HOST) !== undefined)
+  const probeTimeoutMs = skip ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
+  return createImdsHost(resolveImdsEndpoint(endpoint), probeTimeoutMs)
 }

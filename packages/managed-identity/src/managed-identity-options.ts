@@ -23,7 +23,8 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
    * Before the first IMDS token request, check quickly that IMDS is there: a headerless request must
    * be answered within `timeoutMs` (ms, 1 to 600 000, default 1 000) the way IMDS answers it (HTTP 400 with a JSON
    * `error`). "Not here" becomes `AZCRED_SOURCE_UNAVAILABLE` instead of a retried network error, and
-   * is remembered for 60 s, then probed again; "here" is remembered for the process. Meant for
+   * is remembered for 60 s, then probed again; "here" is remembered for the process. Skipped when
+   * `AZURE_POD_IDENTITY_AUTHORITY_HOST` names the endpoint (as the official libraries do). Meant for
    * credential chains. Default false.
    */
   probe?: boolean | { timeoutMs?: number }
