@@ -115,3 +115,56 @@ describe('fault injection', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
   })
 })
+
+describe('v1.0 tokens', () => {
+  it('issues v1.0 tokens (sts.windows.net issuer, appid/appidacr, no azp) for the resources named in v1TokenResources', async () => {
+    const v1 = await startEntraEmulator({ v1TokenResources: ['https://storage.azure.com/'] })
+    try {
+      const app = v1.registerApp({ roles: ['Storage.Reader'] })
+      const token = async (scope: string) => {
+        const response = await v1.fetch(`${v1.url}/${app.tenantId}/oauth2/v2.0/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope }).toString(),
+        })
+        expect(response.status).toBe(200)
+        return String(((await response.json()) as { access_token: string }).access_token)
+      }
+      const metadata = (await (await v1.fetch(`${v1.url}/${app.tenantId}/.well-known/openid-configuration`)).json()) as Record<string, string>
+      expect(metadata.issuer).toBe(`https://sts.windows.net/${app.tenantId}/`)
+      const jwks = createLocalJWKSet((await (await v1.fetch(metadata.jwks_uri ?? '')).json()) as JSONWebKeySet)
+
+      const { payload } = await jwtVerify(await token('https://storage.azure.com/.default'), jwks, {
+        issuer: `https://sts.windows.net/${app.tenantId}/`,
+        audience: 'https://storage.azure.com',
+      })
+      expect(payload).toMatchObject({
+        ver: '1.0',
+        idp: `https://sts.windows.net/${app.tenantId}/`,
+        tid: app.tenantId,
+        appid: app.clientId,
+        appidacr: '1',
+        oid: app.servicePrincipalId,
+        roles: ['Storage.Reader'],
+      })
+      expect(payload).not.toHaveProperty('azp')
+
+      const other = await jwtVerify(await token('api://orders/.default'), jwks, { audience: 'api://orders' })
+      expect(other.payload).toMatchObject({ iss: `${v1.url}/${app.tenantId}/v2.0`, ver: '2.0', azp: app.clientId })
+    } finally {
+      await v1.close()
+    }
+  })
+
+  it('issues v2.0 tokens for every resource by default', async () => {
+    const app = emulator.registerApp()
+    const answer = await postToken({
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      scope: 'https://storage.azure.com/.default',
+    })
+    const payload = JSON.parse(Buffer.from(String(answer.body.access_token).split('.')[1] ?? '', 'base64url').toString('utf8'))
+    expect(payload).toMatchObject({ iss: `${emulator.url}/${app.tenantId}/v2.0`, ver: '2.0' })
+  })
+})

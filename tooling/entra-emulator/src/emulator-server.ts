@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { JSONWebKeySet } from 'jose'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { authenticateClient } from './client-authentication'
 import { Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
+import { loopbackTls, trustingFetch } from './loopback-tls'
 import { type RecordedRequest, readRequest } from './recorded-request'
 import { createTokenSigner } from './token-signer'
 
@@ -28,6 +27,14 @@ export interface EntraEmulatorOptions {
   refreshInSeconds?: number
   /** The default tenant's id. Default a random GUID. */
   tenantId?: string
+  /**
+   * Resources (as in `<resource>/.default`, such as `https://storage.azure.com`) whose access tokens are
+   * v1.0, as Entra issues them for APIs that accept v1 tokens (Storage, Azure Resource Manager, Key Vault):
+   * `iss` and `idp` `https://sts.windows.net/<tenant id>/`, `ver` `1.0`, `appid` and `appidacr` (1 for a
+   * secret, 2 for a certificate or assertion) instead of `azp`. What Azurite's OAuth mode accepts.
+   * Default none: every token is v2.0 (`iss` `<url>/<tenant id>/v2.0`).
+   */
+  v1TokenResources?: string[]
 }
 
 /** A running emulator. */
@@ -38,7 +45,10 @@ export interface EntraEmulator {
   readonly authorityHost: string
   /** The default tenant. */
   readonly tenantId: string
-  /** The loopback certificate (PEM) to trust for `https`. */
+  /**
+   * The CA certificate (PEM) to trust for `https` (`ca`, `tlsOptions: { ca }`, `NODE_EXTRA_CA_CERTS`).
+   * The server presents a loopback leaf certificate (CA:FALSE) that this CA signed.
+   */
   readonly certificate: string
   /** A `fetch` that trusts the emulator's certificate. */
   readonly fetch: (input: string, init?: RequestInit) => Promise<Response>
@@ -59,9 +69,6 @@ export interface EntraEmulator {
   /** Stops the server and closes open connections. */
   close(): Promise<void>
 }
-
-const certificateUrl = new URL('../certs/loopback.crt', import.meta.url)
-const keyUrl = new URL('../certs/loopback.key', import.meta.url)
 
 type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown }
 
@@ -84,7 +91,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   const protocol = options.protocol ?? 'https'
   const host = options.host ?? '127.0.0.1'
   const lifetime = options.tokenLifetimeSeconds ?? 3600
-  const certificate = readFileSync(certificateUrl, 'utf8')
+  const tls = loopbackTls()
+  const v1Resources = new Set((options.v1TokenResources ?? []).map(withoutTrailingSlash))
   const directory = new Directory(options.tenantId)
   const signer = await createTokenSigner()
   const faults = new FaultQueue()
@@ -121,7 +129,13 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     if (method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
       return { status: 200, body: openIdConfiguration(origin, tenantSegment, tenantId) }
     }
-    if (method === 'GET' && rest === 'discovery/v2.0/keys') return { status: 200, body: signer.jwks }
+    if (method === 'GET' && rest === '.well-known/openid-configuration') {
+      return {
+        status: 200,
+        body: { ...openIdConfiguration(origin, tenantSegment, tenantId), issuer: v1Issuer(tenantId), jwks_uri: `${origin}/${tenantId}/discovery/keys` },
+      }
+    }
+    if (method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) return { status: 200, body: signer.jwks }
     if (method === 'POST' && rest === 'oauth2/v2.0/token') {
       const context = grantContext(tenantId, form, correlationId, request)
       switch (form.get('grant_type')) {
@@ -154,7 +168,11 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
         ],
       }),
     async issueAccessToken(claims, app) {
-      const token = await signer.sign({ iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }, lifetime)
+      const { azp, ...v1Claims } = claims
+      const payload = v1Resources.has(withoutTrailingSlash(String(claims.aud)))
+        ? { iss: v1Issuer(tenantId), idp: v1Issuer(tenantId), tid: tenantId, ver: '1.0', ...v1Claims, appidacr: form.has('client_assertion') ? '2' : '1' }
+        : { iss: `${origin}/${tenantId}/v2.0`, tid: tenantId, ver: '2.0', ...claims }
+      const token = await signer.sign(payload, lifetime)
       const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }
       const refreshIn = app?.refreshInSeconds ?? options.refreshInSeconds
       if (refreshIn !== undefined) body.refresh_in = refreshIn
@@ -168,8 +186,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
       else response.destroy()
     })
   }
-  const server: Server =
-    protocol === 'https' ? createHttpsServer({ cert: certificate, key: readFileSync(keyUrl, 'utf8') }, listener) : createHttpServer(listener)
+  const server: Server = protocol === 'https' ? createHttpsServer({ cert: tls.cert, key: tls.key }, listener) : createHttpServer(listener)
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -177,16 +194,14 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   })
   const address = server.address() as AddressInfo
   origin = `${protocol}://${host === '::1' ? '[::1]' : host}:${address.port}`
-  const agent = new Agent({ connect: { ca: certificate }, keepAliveTimeout: 4_000 })
-  const boundFetch = ((input: string, init?: RequestInit) =>
-    undiciFetch(input, { ...(init as object), dispatcher: agent })) as unknown as EntraEmulator['fetch']
+  const client = trustingFetch(tls.ca)
 
   return {
     url: origin,
     authorityHost: origin,
     tenantId: directory.defaultTenantId,
-    certificate,
-    fetch: boundFetch,
+    certificate: tls.ca,
+    fetch: client.fetch,
     requests,
     registerApp: (appOptions) => directory.registerApp(appOptions),
     addTenant: (tenantId, ...domains) => directory.addTenant(tenantId, ...domains),
@@ -197,12 +212,15 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     clearFaults: () => faults.clear(),
     requestsTo: (pathIncludes) => requests.filter((recorded) => recorded.path.includes(pathIncludes)),
     async close() {
-      await agent.close()
+      await client.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
 }
+
+const withoutTrailingSlash = (resource: string): string => resource.replace(/\/$/, '')
+const v1Issuer = (tenantId: string): string => `https://sts.windows.net/${tenantId}/`
 
 function openIdConfiguration(origin: string, tenantSegment: string, tenantId: string): Record<string, unknown> {
   const base = `${origin}/${tenantSegment}`

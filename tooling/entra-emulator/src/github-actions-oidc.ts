@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { loopbackTls, trustingFetch } from './loopback-tls'
 import { createOidcIssuer, type OidcIssuer } from './oidc-issuer'
 
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com'
@@ -11,6 +13,11 @@ export interface GitHubActionsOidcOptions {
   subject?: string
   /** Token lifetime in seconds. Default 300 (GitHub's are short-lived). */
   lifetimeSeconds?: number
+  /**
+   * `http` (default) or `https`, as the real endpoint is: then the server presents the loopback leaf
+   * certificate and `certificate` / `fetch` trust its CA, as for the Entra emulator.
+   */
+  protocol?: 'http' | 'https'
 }
 
 /** A running GitHub Actions OIDC token endpoint, as the runner exposes it to a job. */
@@ -24,6 +31,10 @@ export interface GitHubActionsOidc {
   subject: string
   /** Audiences asked for, one per request. */
   readonly audiencesRequested: string[]
+  /** With `protocol: 'https'`: the CA certificate (PEM) to trust. */
+  readonly certificate: string | undefined
+  /** A `fetch` that trusts `certificate` (plain `fetch` semantics for `http`). */
+  readonly fetch: (input: string, init?: RequestInit) => Promise<Response>
   close(): Promise<void>
 }
 
@@ -36,7 +47,7 @@ export async function startGitHubActionsOidc(options: GitHubActionsOidcOptions =
   const requestToken = randomBytes(24).toString('base64url')
   const audiencesRequested: string[] = []
   const state = { subject: options.subject ?? 'repo:contoso/app:ref:refs/heads/main' }
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     if (request.headers.authorization !== `Bearer ${requestToken}`) {
       response.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Bad credentials"}')
@@ -54,11 +65,15 @@ export async function startGitHubActionsOidc(options: GitHubActionsOidcOptions =
       })
       .then((value) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: 1, value })))
       .catch(() => response.writeHead(500).end())
-  })
+  }
+  const protocol = options.protocol ?? 'http'
+  const tls = protocol === 'https' ? loopbackTls() : undefined
+  const server = tls === undefined ? createHttpServer(listener) : createHttpsServer({ cert: tls.cert, key: tls.key }, listener)
+  const client = trustingFetch(tls?.ca)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    requestUrl: `http://127.0.0.1:${port}/_apis/distributedtask/hubs/build/plans/plan/jobs/job/idtoken?api-version=2.0`,
+    requestUrl: `${protocol}://127.0.0.1:${port}/_apis/distributedtask/hubs/build/plans/plan/jobs/job/idtoken?api-version=2.0`,
     requestToken,
     issuer,
     get subject() {
@@ -68,7 +83,10 @@ export async function startGitHubActionsOidc(options: GitHubActionsOidcOptions =
       state.subject = value
     },
     audiencesRequested,
+    certificate: tls?.ca,
+    fetch: client.fetch,
     async close() {
+      await client.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
