@@ -96,3 +96,40 @@ describe('ClientAssertionCredential', () => {
     expect(emulator.requests).toHaveLength(0)
   })
 })
+
+describe('issue 11: the source is told when to stop, and what it presented is shown safely', () => {
+  it("passes the shared request's abortSignal to a FederatedTokenProvider: when the only caller aborts, the provider's wait ends too", async () => {
+    const app = federatedApp()
+    let providerSignal: { aborted: boolean } | undefined
+    const hanging: FederatedTokenProvider = {
+      getFederatedToken: ({ abortSignal }) =>
+        new Promise((_resolve, reject) => {
+          providerSignal = abortSignal
+          abortSignal?.addEventListener('abort', () => reject(new Error('provider stopped')), { once: true })
+          setTimeout(() => reject(new Error('provider was never told to stop')), 5_000)
+        }),
+    }
+    const credential = new ClientAssertionCredential(app.tenantId, app.clientId, hanging, options())
+    const controller = new AbortController()
+    const pending = credential.getToken(SCOPE, { abortSignal: controller.signal })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(providerSignal?.aborted).toBe(true)
+    expect(emulator.requestsTo('/token')).toHaveLength(0)
+  })
+
+  it('caps and strips the presented claims in a subject-mismatch message (they come from another identity provider)', async () => {
+    const app = federatedApp()
+    const hostileSubject = `evil\r\nX-Injected: planted\u2028${'A'.repeat(5_000)}`
+    const assertion = await issuer.issue({ subject: hostileSubject, audience: 'api://AzureADTokenExchange' })
+    const error = await new ClientAssertionCredential(app.tenantId, app.clientId, () => assertion, options()).getToken(SCOPE).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED' })
+    const message = (error as Error).message
+    expect(message).toContain('the assertion presented iss "https://oidc.cluster.example.invalid", sub "evilX-Injected: planted')
+    expect(message).not.toMatch(/[\r\n\u2028]/)
+    expect(message.length).toBeLessThan(1_000)
+    expect(`${message}${JSON.stringify(error)}${inspect(error, { depth: 10 })}`).not.toContain(assertion)
+  })
+})

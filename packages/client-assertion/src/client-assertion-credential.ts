@@ -1,4 +1,5 @@
 import {
+  type AbortSignalLike,
   type AccessToken,
   AzcredError,
   assertNonEmpty,
@@ -11,6 +12,7 @@ import {
   JWT_BEARER_ASSERTION_TYPE,
   requestClientCredentialsToken,
   resolveAuthorityHost,
+  serverText,
   type TokenCredential,
   TokenLifecycle,
   TokenRequestError,
@@ -67,10 +69,11 @@ export class ClientAssertionCredential implements TokenCredential {
     this.#lifecycle = new TokenLifecycle({
       ...options,
       credentialName: 'ClientAssertionCredential',
+      appOnly: true, // common, organizations and consumers cannot issue app-only tokens
       tenantId,
       fetchToken: async (request) => {
         const exchange = async (forceRefresh: boolean): Promise<AccessToken> => {
-          const assertion = await getAssertion(forceRefresh)
+          const assertion = await getAssertion(forceRefresh, request.abortSignal)
           try {
             return await requestClientCredentialsToken({
               authorityHost,
@@ -83,7 +86,8 @@ export class ClientAssertionCredential implements TokenCredential {
             })
           } catch (error) {
             if (error instanceof TokenRequestError && error.errorCodes.some((code) => SUBJECT_MISMATCH.has(code))) {
-              throw new TokenRequestError(`${error.message}; the assertion presented ${describeJwtSubject(assertion)}`, error)
+              // The claims come from another identity provider: capped and stripped like any server string.
+              throw new TokenRequestError(`${error.message}; the assertion presented ${serverText(describeJwtSubject(assertion), 400)}`, error)
             }
             throw error
           }
@@ -107,7 +111,7 @@ export class ClientAssertionCredential implements TokenCredential {
   }
 }
 
-function toAssertionGetter(source: AssertionSource, audience: string): (forceRefresh: boolean) => Promise<string> {
+function toAssertionGetter(source: AssertionSource, audience: string): (forceRefresh: boolean, abortSignal?: AbortSignalLike) => Promise<string> {
   const check = (assertion: unknown): string => {
     if (typeof assertion !== 'string' || assertion.trim() === '') {
       throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the assertion source returned an empty value: it must return a JWT string')
@@ -116,7 +120,7 @@ function toAssertionGetter(source: AssertionSource, audience: string): (forceRef
   }
   if (typeof source === 'function') return async () => check(await source())
   if (typeof source === 'object' && source !== null && typeof source.getFederatedToken === 'function') {
-    return async (forceRefresh) => check(await source.getFederatedToken({ audience, forceRefresh }))
+    return async (forceRefresh, abortSignal) => check(await source.getFederatedToken({ audience, forceRefresh, abortSignal }))
   }
   throw new AzcredError('AZCRED_CONFIG_INVALID', 'getAssertion must be a function returning a JWT, or a FederatedTokenProvider')
 }
