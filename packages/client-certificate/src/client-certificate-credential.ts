@@ -118,6 +118,7 @@ export class ClientCertificateCredential implements TokenCredential {
     this.#lifecycle = new TokenLifecycle({
       ...options,
       credentialName: 'ClientCertificateCredential',
+      appOnly: true, // common, organizations and consumers cannot issue app-only tokens
       tenantId,
       fetchToken: async (request) =>
         requestClientCredentialsToken({

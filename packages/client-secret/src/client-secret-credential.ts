@@ -45,6 +45,7 @@ export class ClientSecretCredential implements TokenCredential {
     this.#lifecycle = new TokenLifecycle({
       ...options,
       credentialName: 'ClientSecretCredential',
+      appOnly: true, // common, organizations and consumers cannot issue app-only tokens
       tenantId,
       // The secret lives only in this closure.
       fetchToken: (request) =>
