@@ -275,6 +275,20 @@ describe('the transport: no redirect followed, bounded in time, configuration ch
     }
   })
 
+  it('an unreachable endpoint is AZCRED_NETWORK_ERROR naming the system code; the logins token appears nowhere in the error', async () => {
+    const closed = await fakeCognito('127.0.0.1', () => {})
+    await closed.close()
+    const error = await createCognitoTokenProvider({
+      identityPoolId: POOL,
+      logins: { 'accounts.google.com': 'planted-login-token' },
+      clientConfig: { endpoint: closed.endpoint, credentials, maxAttempts: 1 },
+    })
+      .getFederatedToken({ audience: 'x' })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_NETWORK_ERROR', message: 'could not reach AWS Cognito Identity for GetId: ECONNREFUSED' })
+    expect(seen(error)).not.toContain('planted-login-token')
+  })
+
   it('keeps a hostile error name out of the message', async () => {
     const hostile = await fakeCognito('127.0.0.1', (response) =>
       response

@@ -87,10 +87,11 @@ async function call<T>(send: (abortSignal: AbortSignal) => Promise<T>, operation
   } catch (error) {
     if (ended === 'AZCRED_ABORTED') throw new AzcredError(ended, `${operation} was aborted by the caller (abortSignal)`)
     if (ended) throw new AzcredError(ended, `AWS Cognito Identity did not answer ${operation} within ${timeoutMs} ms: raise timeoutMs or check the endpoint`)
-    const failure = error as { name?: unknown; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } }
-    // The error name comes from the server: shown only when it looks like an AWS error name.
-    const name = typeof failure.name === 'string' && /^\w{1,64}$/.test(failure.name) ? failure.name : 'UnknownError'
+    const failure = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } }
     const status = failure.$metadata?.httpStatusCode
+    // The error name comes from the server (or, without a status, a system code): shown only when it looks like one.
+    const reported = status === undefined ? (failure.code ?? failure.name) : failure.name
+    const name = typeof reported === 'string' && /^\w{1,64}$/.test(reported) ? reported : 'UnknownError'
     if (status === undefined) throw new AzcredError('AZCRED_NETWORK_ERROR', `could not reach AWS Cognito Identity for ${operation}: ${name}`, { cause: error })
     if (status > 299 && status < 400) {
       let target = 'an undisclosed target'
