@@ -3,7 +3,7 @@ import { createImdsHostFromOptions } from './managed-identity-imds'
 import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 
-export { DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT, ENV_POD_IDENTITY_AUTHORITY_HOST } from './managed-identity-imds'
+export { DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT, ENV_POD_IDENTITY_AUTHORITY_HOST, PROBE_NEGATIVE_TTL_MS } from './managed-identity-imds'
 export type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions } from './managed-identity-options'
 
 /**

@@ -33,7 +33,7 @@ describe('readManagedIdentityToken: every host quirk', () => {
       expect.objectContaining({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringContaining('access_token') }),
     )
     expect(() => readManagedIdentityToken({ access_token: 'a', expires_on: 'soon' }, 'the test endpoint', NOW)).toThrow(
-      expect.objectContaining({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringContaining('no expires_in or expires_on in the future') }),
+      expect.objectContaining({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringMatching(/expires_in or expires_on/) }),
     )
   })
 })
@@ -127,7 +127,7 @@ describe('retry rules', () => {
   it('waits at least goneDelayMs after a 410, and keeps a longer Retry-After', () => {
     expect(slowDownWhenGone(new TokenRequestError('gone', { status: 410 }), 10_000)).toMatchObject({ status: 410, retryAfterMs: 10_000 })
     expect(slowDownWhenGone(new TokenRequestError('gone', { status: 410, retryAfterMs: 20_000 }), 10_000)).toMatchObject({ retryAfterMs: 20_000 })
-    expect(slowDownWhenGone(new TokenRequestError('busy', { status: 503 }), 10_000)).toMatchObject({ retryAfterMs: undefined })
+    expect((slowDownWhenGone(new TokenRequestError('busy', { status: 503 }), 10_000) as TokenRequestError).retryAfterMs).toBeUndefined()
   })
 })
 
