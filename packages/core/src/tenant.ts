@@ -1,18 +1,15 @@
-import { AzcredError } from './azcred-error'
 import { ENV_ADDITIONALLY_ALLOWED_TENANTS, readEnv } from './env'
-import { assertTenantId } from './validate'
+import { assertConfig, assertTenantId } from './validate'
 
 /**
  * Reads the allowed-tenant list from options, falling back to `AZURE_ADDITIONALLY_ALLOWED_TENANTS`
  * (`;`-separated), and returns it lower-cased.
- * @throws AzcredError AZCRED_CONFIG_INVALID when the option is not an array of strings.
+ * @throws AzcredError AZCRED_CONFIG_INVALID when the option is not an array.
  */
 export function allowedTenants(fromOptions: readonly string[] | undefined): string[] {
   const list: unknown = fromOptions ?? readEnv(ENV_ADDITIONALLY_ALLOWED_TENANTS)?.split(';') ?? []
-  if (!Array.isArray(list) || list.some((tenant) => typeof tenant !== 'string')) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', 'additionallyAllowedTenants must be an array of tenant ids (or "*")')
-  }
-  return list.map((tenant: string) => tenant.trim().toLowerCase()).filter((tenant) => tenant !== '')
+  assertConfig(Array.isArray(list), 'additionallyAllowedTenants must be an array of tenant ids (or "*")')
+  return list.map((tenant) => `${tenant}`.trim().toLowerCase()).filter((tenant) => tenant !== '')
 }
 
 /**
@@ -26,9 +23,9 @@ export function resolveTenant(configured: string, requested: string | undefined,
   assertTenantId(requested, 'getToken options.tenantId')
   const lower = requested.toLowerCase()
   if (lower === configured.toLowerCase()) return configured
-  if (allowed.includes('*') || allowed.includes(lower)) return requested
-  throw new AzcredError(
-    'AZCRED_CONFIG_INVALID',
+  assertConfig(
+    allowed.includes('*') || allowed.includes(lower),
     `getToken options.tenantId names a tenant this credential may not use: add it (or "*") to additionallyAllowedTenants, or to ${ENV_ADDITIONALLY_ALLOWED_TENANTS}`,
   )
+  return requested
 }
