@@ -114,6 +114,24 @@ async function listen(host: string, handler: (request: { url: string; headers: I
 }
 
 describe('the request token never leaves for another place', () => {
+  it("talks to an https ID-token endpoint (as the real runner's is) without allowInsecureConnection", async () => {
+    const secure = await startGitHubActionsOidc({ protocol: 'https', subject: MAIN })
+    try {
+      expect(secure.requestUrl).toMatch(/^https:/)
+      const token = await createGitHubTokenProvider({
+        requestUrl: secure.requestUrl,
+        requestToken: secure.requestToken,
+        fetch: secure.fetch,
+      }).getFederatedToken({
+        audience: 'api://AzureADTokenExchange',
+      })
+      expect(token.split('.')).toHaveLength(3)
+      expect(secure.audiencesRequested).toEqual(['api://AzureADTokenExchange'])
+    } finally {
+      await secure.close()
+    }
+  })
+
   it.each([307, 302, 308, 301])('an ID-token URL answering %i to another loopback address is an error; nothing reaches the target', async (status) => {
     const reached: IncomingHttpHeaders[] = []
     const target = await listen('127.0.0.2', (request, response) => {
