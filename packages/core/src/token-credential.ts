@@ -24,15 +24,23 @@ export interface AccessToken {
 
 /** Per-call options, the same names as `@azure/core-auth`'s `GetTokenOptions`. */
 export interface GetTokenOptions {
-  /** Ends this caller's wait; the credential throws `AZCRED_ABORTED`. */
+  /**
+   * Ends this caller's wait with `AZCRED_ABORTED`. A request shared by several callers is itself
+   * aborted (socket and retries) only when every one of them has left. A valid cached token is
+   * returned even when the signal has already fired.
+   */
   abortSignal?: AbortSignalLike
   /** A tenant other than the configured one; refused unless listed in `additionallyAllowedTenants`. */
   tenantId?: string
-  /** A claims challenge (JSON, as decoded from `WWW-Authenticate`); bypasses the cache. */
+  /** A claims challenge (JSON, as decoded from `WWW-Authenticate`); bypasses the cache. Concurrent calls with the same claims share one request. */
   claims?: string
   /** Ask for a token that supports Continuous Access Evaluation. */
   enableCae?: boolean
-  /** Per-request settings: `timeout` in milliseconds. */
+  /**
+   * Per-call settings: `timeout`, how long this caller waits, in milliseconds (1 to 600 000); then this
+   * caller alone gets `AZCRED_TIMEOUT`. The request shared with other callers keeps the credential's
+   * `timeoutMs`. An out-of-range value is a rejected `AZCRED_CONFIG_INVALID`.
+   */
   requestOptions?: { timeout?: number }
   /** Accepted for compatibility with `@azure/core-auth`; azcred does not trace. */
   tracingOptions?: unknown

@@ -20,7 +20,7 @@ export type TokenEvent =
   | (TokenEventBase & { type: 'refresh-failed'; code: string; status?: number; aadstsCode?: string; nextAttemptAt: number; validUntil: number })
   /** A transient failure; another attempt follows after `delayMs`. */
   | (TokenEventBase & { type: 'retry-scheduled'; attempt: number; delayMs: number; code: string; status?: number })
-  /** The endpoint answered 429; no request is sent before `until`. */
+  /** The endpoint answered 429; no request is sent before `until` (`Retry-After`, at most 60 s; a success ends it sooner). */
   | (TokenEventBase & { type: 'throttled'; retryAfterMs: number; until: number })
 
 /** Receives events. Exceptions it throws are ignored. */
