@@ -53,4 +53,61 @@ describe('AzcredError', () => {
     })
     expect(inspect(error)).toContain('AZCRED_TOKEN_REQUEST_FAILED')
   })
+
+  it('C1: retryable becomes an own property only when given', () => {
+    const final = new AzcredError('AZCRED_NETWORK_ERROR', 'DNS', { retryable: false })
+    expect(final.retryable).toBe(false)
+    expect(Object.hasOwn(final, 'retryable')).toBe(true)
+    expect(JSON.parse(JSON.stringify(final))).toEqual({ name: 'AzcredError', code: 'AZCRED_NETWORK_ERROR', message: 'DNS', retryable: false })
+    expect(new AzcredError('AZCRED_NETWORK_ERROR', 'reset', { retryable: true }).retryable).toBe(true)
+    const plain = new AzcredError('AZCRED_NETWORK_ERROR', 'reset', { cause: new Error('x') })
+    expect('retryable' in plain).toBe(false)
+    expect('retryable' in new AzcredError('AZCRED_TIMEOUT', 'slow')).toBe(false)
+  })
+
+  it('C5: an AZCRED_SOURCE_UNAVAILABLE error is named CredentialUnavailableError, every other code AzcredError', () => {
+    const unavailable = new AzcredError('AZCRED_SOURCE_UNAVAILABLE', 'no IDENTITY_ENDPOINT here')
+    expect(unavailable.name).toBe('CredentialUnavailableError')
+    expect(unavailable.code).toBe('AZCRED_SOURCE_UNAVAILABLE')
+    expect(unavailable).toBeInstanceOf(AzcredError)
+    expect(AzcredError.isInstance(unavailable)).toBe(true)
+    expect(String(unavailable)).toBe('CredentialUnavailableError: no IDENTITY_ENDPOINT here')
+    for (const code of [
+      'AZCRED_CONFIG_INVALID',
+      'AZCRED_TOKEN_REQUEST_FAILED',
+      'AZCRED_RESPONSE_INVALID',
+      'AZCRED_NETWORK_ERROR',
+      'AZCRED_TIMEOUT',
+      'AZCRED_ABORTED',
+    ] as const) {
+      expect(new AzcredError(code, 'x').name).toBe('AzcredError')
+    }
+    expect(new TokenRequestError('x', { status: 400 }).name).toBe('TokenRequestError')
+  })
+
+  it('C5: the official ChainedTokenCredential moves past our unavailable error, and stops at any other', async () => {
+    const { ChainedTokenCredential } = await import('@azure/identity')
+    const calls: string[] = []
+    const failing = (code: 'AZCRED_SOURCE_UNAVAILABLE' | 'AZCRED_CONFIG_INVALID') => ({
+      getToken: async () => {
+        calls.push(code)
+        throw new AzcredError(code, `${code} here`)
+      },
+    })
+    const second = {
+      getToken: async () => {
+        calls.push('second')
+        return { token: 'second-token', expiresOnTimestamp: Date.now() + 3_600_000 }
+      },
+    }
+    const token = await new ChainedTokenCredential(failing('AZCRED_SOURCE_UNAVAILABLE'), second).getToken('https://vault.azure.net/.default')
+    expect(token?.token).toBe('second-token')
+    expect(calls).toEqual(['AZCRED_SOURCE_UNAVAILABLE', 'second'])
+
+    calls.length = 0
+    await expect(new ChainedTokenCredential(failing('AZCRED_CONFIG_INVALID'), second).getToken('https://vault.azure.net/.default')).rejects.toThrow(
+      /AZCRED_CONFIG_INVALID here/,
+    )
+    expect(calls).toEqual(['AZCRED_CONFIG_INVALID'])
+  })
 })

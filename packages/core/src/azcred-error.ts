@@ -29,11 +29,19 @@ const AZCRED_ERROR = Symbol.for('azcred.error')
 export class AzcredError extends Error {
   /** The stable code. */
   readonly code: AzcredErrorCode
+  /** `false` when retrying cannot help (DNS "no such name", TLS certificate, a redirect); present only when set. */
+  declare readonly retryable?: boolean
 
-  constructor(code: AzcredErrorCode, message: string, options?: { cause?: unknown }) {
+  /**
+   * @param options `cause`; `retryable`, which becomes an own `retryable` property only when given.
+   * An `AZCRED_SOURCE_UNAVAILABLE` error is named `CredentialUnavailableError`, so `@azure/identity`'s
+   * `ChainedTokenCredential` moves on to its next credential; any other is named `AzcredError`.
+   */
+  constructor(code: AzcredErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options)
     this.code = code
-    this.name = 'AzcredError'
+    this.name = code === 'AZCRED_SOURCE_UNAVAILABLE' ? 'CredentialUnavailableError' : 'AzcredError'
+    if (options && 'retryable' in options) (this as { retryable?: boolean }).retryable = options.retryable
   }
 
   /** True for any azcred error, also one thrown by another installed copy of azcred. */
@@ -81,8 +89,8 @@ export class TokenRequestError extends AzcredError {
   constructor(message: string, details: TokenRequestErrorDetails) {
     super('AZCRED_TOKEN_REQUEST_FAILED', message)
     this.name = 'TokenRequestError'
-    const { status, error, errorCodes = [], traceId, correlationId, retryAfterMs, claims } = details
-    Object.assign(this, { status, error, errorCodes, traceId, correlationId, retryAfterMs, claims })
-    this.aadstsCode = errorCodes[0] === undefined ? undefined : `AADSTS${errorCodes[0]}`
+    Object.assign(this, { errorCodes: [] }, details)
+    const [first] = this.errorCodes
+    this.aadstsCode = first === undefined ? undefined : `AADSTS${first}`
   }
 }

@@ -25,31 +25,58 @@ export function tokenEndpoint(authorityHost: string, tenantId: string): string {
   return `${authorityHost}/${tenantId}/oauth2/v2.0/token`
 }
 
-function seconds(value: unknown): number | undefined {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
-  return typeof number === 'number' && Number.isFinite(number) ? number : undefined
+/** Longest token lifetime accepted, in milliseconds (24 hours, the longest Entra ID and managed identity issue); longer is capped. */
+export const MAX_TOKEN_LIFETIME_MS = 86_400_000
+
+/** Longest access token accepted, in characters (64 KB). */
+export const MAX_ACCESS_TOKEN_LENGTH = 65_536
+
+function seconds(value: unknown): number {
+  return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '') ? Number(value) : Number.NaN
 }
 
 /**
- * Reads an OAuth token answer (`access_token`, `expires_in`, optional `refresh_in`; `expires_on`
- * in epoch seconds as managed-identity endpoints send it) into an `AccessToken`.
- * @throws AzcredError AZCRED_RESPONSE_INVALID when the token or its lifetime is missing.
+ * Reads an OAuth token answer (`access_token`, `expires_in`, optional `refresh_in`, `token_type`;
+ * `expires_on` in epoch seconds as managed-identity endpoints send it) into an `AccessToken`. The
+ * lifetime is capped at {@link MAX_TOKEN_LIFETIME_MS}; a `refresh_in` that is not inside the lifetime
+ * is ignored.
+ * @throws AzcredError AZCRED_RESPONSE_INVALID when the token is missing or not printable ASCII (at most
+ * {@link MAX_ACCESS_TOKEN_LENGTH}), `token_type` is not Bearer, or the lifetime is missing, not a number
+ * or not in the future.
  */
 export function toAccessToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
-  const token = body.access_token
-  if (typeof token !== 'string' || token === '') {
-    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without an access_token`)
-  }
-  const expiresIn = seconds(body.expires_in)
-  const expiresOn = seconds(body.expires_on)
-  const expiresOnTimestamp = expiresIn !== undefined ? now + expiresIn * 1000 : expiresOn !== undefined ? expiresOn * 1000 : undefined
-  if (expiresOnTimestamp === undefined) {
-    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered without a usable expires_in or expires_on`)
-  }
-  const refreshIn = seconds(body.refresh_in)
-  const accessToken: AccessToken = { token, expiresOnTimestamp, tokenType: 'Bearer' }
-  if (refreshIn !== undefined) accessToken.refreshAfterTimestamp = now + refreshIn * 1000
+  const { access_token: token, token_type: type, expires_in: expiresIn } = body
+  // `!(x > 0)` also refuses NaN.
+  const lifetime = Math.min(expiresIn != null ? seconds(expiresIn) : seconds(body.expires_on) - now / 1000, MAX_TOKEN_LIFETIME_MS / 1000) * 1000
+  const invalid =
+    typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[!-~]+$/.test(token)
+      ? 'access_token'
+      : type != null && !/^bearer$/i.test(String(type))
+        ? 'token_type (only Bearer)'
+        : !(lifetime > 0) && 'expires_in or expires_on'
+  if (invalid) throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered a missing or invalid ${invalid}: check the URL`)
+  const refresh = seconds(body.refresh_in) * 1000
+  const accessToken: AccessToken = { token: token as string, expiresOnTimestamp: now + lifetime, tokenType: 'Bearer' }
+  if (refresh > 0 && refresh < lifetime) accessToken.refreshAfterTimestamp = now + refresh
   return accessToken
+}
+
+/**
+ * The `claims` form field for a token request: the caller's claims challenge (a JSON object), with
+ * the `cp1` client capability (`access_token.xms_cc`) merged in when `enableCae` is set, as the
+ * official libraries send it. Undefined when there is nothing to send.
+ * @throws AzcredError AZCRED_CONFIG_INVALID when `enableCae` is set and `claims` is not a JSON object.
+ */
+export function tokenRequestClaims(claims: string | undefined, enableCae: boolean): string | undefined {
+  if (!enableCae) return claims || undefined
+  let parsed: Record<string, unknown> | undefined
+  try {
+    parsed = JSON.parse(claims || '{}')
+  } catch {}
+  // Only a plain JSON object has `Object` as its constructor (not an array, string, number or null).
+  if (parsed?.constructor !== Object) throw new AzcredError('AZCRED_CONFIG_INVALID', 'claims must be a JSON object (the decoded claims challenge)')
+  parsed.access_token = { ...(parsed.access_token as object), xms_cc: { values: ['cp1'] } }
+  return JSON.stringify(parsed)
 }
 
 /**
@@ -90,10 +117,11 @@ export interface ClientCredentialsTokenRequest extends HttpOptions {
 
 /**
  * Sends `grant_type=client_credentials` for the engine's request with the flow's client
- * authentication, and returns the token.
- * @throws AzcredError any code of `requestEntraToken`.
+ * authentication (claims per {@link tokenRequestClaims}, the request's `abortSignal` passed on), and
+ * returns the token.
+ * @throws AzcredError any code of `requestEntraToken`; AZCRED_CONFIG_INVALID for CAE claims that are not a JSON object.
  */
-export function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
+export async function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
   const { request } = input
   const form: Record<string, string> = {
     grant_type: 'client_credentials',
@@ -101,13 +129,15 @@ export function requestClientCredentialsToken(input: ClientCredentialsTokenReque
     ...input.clientAuthentication,
     scope: request.scopes.join(' '),
   }
-  if (request.claims !== undefined) form.claims = request.claims
+  const claims = tokenRequestClaims(request.claims, request.enableCae)
+  if (claims !== undefined) form.claims = claims
   return requestEntraToken({
     authorityHost: input.authorityHost,
     tenantId: request.tenantId,
     form,
     fetch: input.fetch,
     timeoutMs: request.timeoutMs ?? input.timeoutMs,
+    abortSignal: request.abortSignal,
     hints: input.hints,
   })
 }

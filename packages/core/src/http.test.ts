@@ -3,7 +3,7 @@ import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AzcredError, TokenRequestError } from './azcred-error'
 import { requestEntraToken } from './entra-token'
-import { parseRetryAfter, sendJsonRequest } from './http'
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, sendJsonRequest } from './http'
 
 let emulator: EntraEmulator
 let app: { tenantId: string; clientId: string; clientSecret: string }
@@ -60,7 +60,7 @@ describe('requestEntraToken', () => {
     const error = await failureOf(requestToken())
     expect(error).toBeInstanceOf(TokenRequestError)
     expect((error as TokenRequestError).status).toBe(502)
-    expect(error.message).toMatch(/HTTP 502 with text\/html.*not the JSON error/)
+    expect(error.message).toBe('the Entra ID token endpoint answered HTTP 502 with text/html; charset=utf-8 (not a JSON error): the service or a proxy failed')
   })
 
   it('turns malformed JSON into AZCRED_RESPONSE_INVALID, not a parse crash', async () => {
@@ -121,12 +121,36 @@ describe('requestEntraToken', () => {
 })
 
 describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+
   it('reads seconds and HTTP dates', () => {
     expect(parseRetryAfter('3')).toBe(3000)
-    expect(parseRetryAfter('1.5')).toBe(1500)
-    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(parseRetryAfter(' 1.5 ')).toBe(1500)
+    expect(parseRetryAfter('0')).toBe(0)
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000)
-    expect(parseRetryAfter('garbage')).toBeUndefined()
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:59:00 GMT', now)).toBe(0) // a date in the past: retry now
+  })
+
+  it(`caps every value at MAX_RETRY_AFTER_MS (${MAX_RETRY_AFTER_MS} ms)`, () => {
+    expect(MAX_RETRY_AFTER_MS).toBe(300_000)
+    expect(parseRetryAfter('301')).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('99999999')).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('9'.repeat(400))).toBe(MAX_RETRY_AFTER_MS)
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(MAX_RETRY_AFTER_MS)
+  })
+
+  it.each(['garbage', '', ' ', '-5', '-1.5', 'NaN', 'Infinity', '1e400', '0x10', '5s', '3,5'])('ignores %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined()
+  })
+
+  it('ignores a missing header', () => {
     expect(parseRetryAfter(null)).toBeUndefined()
+  })
+
+  it('a 429 asking for 99999999 s carries the capped wait', async () => {
+    emulator.injectFault({ kind: 'status', status: 429, retryAfter: 99_999_999 })
+    const error = (await failureOf(requestToken())) as TokenRequestError
+    expect(error.status).toBe(429)
+    expect(error.retryAfterMs).toBe(MAX_RETRY_AFTER_MS)
   })
 })

@@ -1,4 +1,4 @@
-import { AzcredError, TokenRequestError } from './azcred-error'
+import { AzcredError, TokenRequestError, type TokenRequestErrorDetails } from './azcred-error'
 import { hintForEntraCode } from './entra-error-hints'
 import type { AbortSignalLike } from './token-credential'
 
@@ -37,12 +37,28 @@ export interface JsonResponse {
   body: Record<string, unknown>
 }
 
-/** Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds from `now`. */
+/** Longest `Retry-After` honoured, in milliseconds (5 minutes); a longer or later value is capped to it. */
+export const MAX_RETRY_AFTER_MS = 300_000
+
+/** Largest answer body read, in bytes after decompression (1 MiB); a larger one is `AZCRED_RESPONSE_INVALID`. */
+export const MAX_RESPONSE_BYTES = 1_048_576
+
+/**
+ * A server string made fit for a message or error field: only printable ASCII kept (no control,
+ * line-separator or bidi characters), cut to `max` characters. Undefined for a non-string.
+ */
+export function serverText(value: unknown, max = 100): string | undefined {
+  return typeof value === 'string' ? value.replace(/[^ -~]/g, '').slice(0, max) : undefined
+}
+
+/**
+ * Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds from `now`, between 0 and
+ * {@link MAX_RETRY_AFTER_MS}. Undefined when absent or unreadable (negative, NaN, not a date).
+ */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  const text = value?.trim() ?? ''
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : /[a-z]/i.test(text) ? Date.parse(text) - now : Number.NaN
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)))
 }
 
 /** `AZCRED_ABORTED`: the caller's `abortSignal` fired. */
@@ -55,15 +71,32 @@ export function throwIfAborted(signal: AbortSignalLike | undefined): void {
   if (signal?.aborted) throw abortedError()
 }
 
+// Network failures retrying cannot fix: DNS says the name does not exist, the TLS certificate is
+// refused, or an https: URL is answered by plain HTTP ("wrong version number").
+const FINAL_NETWORK_ERROR = /^(ENOTFOUND|EAI_NONAME|\w*CERT|UNABLE_TO|INVALID_CA)|wrong version number/
+
 /**
- * Sends one HTTP request and returns its JSON body. Every failure becomes an `AzcredError`:
- * `AZCRED_ABORTED`, `AZCRED_TIMEOUT`, `AZCRED_NETWORK_ERROR`, `AZCRED_TOKEN_REQUEST_FAILED` for a
- * non-2xx status (with Entra's error fields when the body has them), `AZCRED_RESPONSE_INVALID`
- * for a 2xx answer that is not a JSON object. Messages never contain the request or raw body.
+ * Sends one HTTP request and returns its JSON body. Never follows a redirect (`redirect: 'manual'`,
+ * also for a custom `fetch`) and reads at most {@link MAX_RESPONSE_BYTES}. Every failure becomes an
+ * `AzcredError`: `AZCRED_CONFIG_INVALID` for an unparsable URL or one with `user:password@`,
+ * `AZCRED_ABORTED`, `AZCRED_TIMEOUT`, `AZCRED_NETWORK_ERROR` (`retryable: false` for DNS "no such
+ * name", TLS certificate and "https: answered by plain HTTP" failures), `AZCRED_TOKEN_REQUEST_FAILED`
+ * for a 3xx (`retryable: false`, naming only the target's origin) or a non-2xx status (a
+ * `TokenRequestError` with Entra's error fields when the body has them), `AZCRED_RESPONSE_INVALID`
+ * for a 2xx answer that is not a JSON object or a body over the limit. Messages never contain the
+ * request or raw body; server strings in them are capped and stripped of control characters.
  */
 export async function sendJsonRequest(request: JsonRequest, options: HttpOptions = {}): Promise<JsonResponse> {
   throwIfAborted(options.abortSignal)
-  const fetchImplementation = options.fetch ?? globalThis.fetch
+  const { endpointName } = request
+  let url: URL | undefined
+  try {
+    url = new URL(request.url)
+  } catch {}
+  if (!url || url.username || url.password) {
+    throw new AzcredError('AZCRED_CONFIG_INVALID', `${endpointName}: use an absolute URL without user:password@`)
+  }
+  const where = url.origin + url.pathname
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS
   const controller = new AbortController()
   let ended: 'timeout' | 'aborted' | undefined
@@ -79,33 +112,70 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   const failure = (error: unknown, stage: string): AzcredError => {
     if (ended === 'aborted') return abortedError()
     if (ended === 'timeout') {
-      return new AzcredError(
-        'AZCRED_TIMEOUT',
-        `${request.endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`,
-      )
+      return new AzcredError('AZCRED_TIMEOUT', `${endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`)
+    }
+    if (AzcredError.isInstance(error)) return error
+    // undici nests the system error (with its `code`) one or more `cause`s deep.
+    let code: unknown
+    let final = false
+    for (let link = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; link && depth < 9; depth++) {
+      if (typeof link.code === 'string') code ??= link.code
+      final ||= FINAL_NETWORK_ERROR.test(`${link.code} ${link.message}`)
+      link = link.cause as typeof link
     }
     return new AzcredError(
       'AZCRED_NETWORK_ERROR',
-      `could not reach ${request.endpointName} at ${safeOrigin(request.url)} (${stage}): ${describeCause(error)}`,
-      { cause: error },
+      `could not reach ${endpointName} at ${where} (${stage}): ${serverText(code ?? (error as Error | undefined)?.message) ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
+      final ? { cause: error, retryable: false } : { cause: error },
     )
   }
   try {
     let response: Response
+    let text = ''
     try {
-      response = await fetchImplementation(request.url, {
+      response = await (options.fetch ?? fetch)(request.url, {
         method: request.method ?? 'GET',
         headers: request.headers,
         body: request.body,
+        redirect: 'manual',
         signal: controller.signal,
       })
     } catch (error) {
       throw failure(error, 'sending the request')
     }
-    let text: string
+    const { status } = response
+    // Status 0 is a browser's opaque redirect.
+    if (!status || (status > 299 && status < 400)) {
+      controller.abort()
+      const location = response.headers.get('location')
+      let target = '?'
+      try {
+        if (location) target = new URL(location, url).origin
+      } catch {}
+      throw new AzcredError(
+        'AZCRED_TOKEN_REQUEST_FAILED',
+        `${endpointName} answered HTTP ${status} (redirect to ${serverText(target)}, never followed): use the final URL`,
+        {
+          retryable: false,
+        },
+      )
+    }
     try {
-      text = await response.text()
+      const reader = response.body?.getReader()
+      const decoder = new TextDecoder()
+      // Counted as the bytes arrive (after decompression), so a huge or zip-bomb answer stops early.
+      for (let size = 0; ; ) {
+        const chunk = await reader?.read()
+        if (!chunk || chunk.done) break
+        size += chunk.value.byteLength
+        if (size > MAX_RESPONSE_BYTES) {
+          throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered over 1 MiB (MAX_RESPONSE_BYTES): check the URL`)
+        }
+        text += decoder.decode(chunk.value, { stream: true })
+      }
+      text += decoder.decode()
     } catch (error) {
+      controller.abort()
       throw failure(error, 'reading the answer')
     }
     return interpret(request, response, text)
@@ -116,60 +186,45 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
 }
 
 function interpret(request: JsonRequest, response: Response, text: string): JsonResponse {
-  const contentType = response.headers.get('content-type') ?? 'no content type'
-  let body: unknown
+  const { status } = response
+  const contentType = serverText(response.headers.get('content-type')) ?? 'no content type'
+  let parsed: unknown
   try {
-    body = text === '' ? undefined : JSON.parse(text)
-  } catch {
-    body = undefined
-  }
-  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body)
+    parsed = JSON.parse(text)
+  } catch {}
+  const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+  const body = (isObject ? parsed : {}) as Record<string, unknown>
   if (response.ok) {
-    if (isObject) return { status: response.status, headers: response.headers, body: body as Record<string, unknown> }
-    throw new AzcredError(
-      'AZCRED_RESPONSE_INVALID',
-      `${request.endpointName} answered HTTP ${response.status} with ${contentType} that is not a JSON object; check that the endpoint URL points at the right service`,
+    if (isObject) return { status, headers: response.headers, body }
+    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${request.endpointName} answered HTTP ${status} with ${contentType}, not a JSON object: check the URL`)
+  }
+  const { error_codes, trace_id, correlation_id, claims } = body
+  const details: TokenRequestErrorDetails = { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }
+  // Only a string that looks like an OAuth error token (`invalid_client`) is Entra's error.
+  const error = matching(body.error, /^\w{1,64}$/)
+  if (!error) {
+    throw new TokenRequestError(
+      `${request.endpointName} answered HTTP ${status} with ${contentType}${isObject ? '' : ' (not a JSON error)'}: the service or a proxy failed`,
+      details,
     )
   }
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
-  if (isObject && typeof (body as { error?: unknown }).error === 'string') {
-    return throwEntraError(request, response.status, body as Record<string, unknown>, retryAfterMs)
-  }
-  throw new TokenRequestError(
-    `${request.endpointName} answered HTTP ${response.status} with ${contentType}${isObject ? '' : ' (not the JSON error Entra ID sends)'}; the service or a proxy in front of it failed`,
-    { status: response.status, retryAfterMs },
-  )
-}
-
-function throwEntraError(request: JsonRequest, status: number, body: Record<string, unknown>, retryAfterMs: number | undefined): never {
-  const errorCodes = Array.isArray(body.error_codes) ? body.error_codes.filter((code): code is number => typeof code === 'number') : []
-  const details = {
-    status,
-    error: String(body.error),
+  const errorCodes = Array.isArray(error_codes) ? (error_codes.filter(Number.isSafeInteger).slice(0, 9) as number[]) : []
+  Object.assign(details, {
+    error,
     errorCodes,
-    traceId: typeof body.trace_id === 'string' ? body.trace_id : undefined,
-    correlationId: typeof body.correlation_id === 'string' ? body.correlation_id : undefined,
-    claims: typeof body.claims === 'string' ? body.claims : undefined,
-    retryAfterMs,
-  }
+    traceId: matching(trace_id, GUID),
+    correlationId: matching(correlation_id, GUID),
+    claims: serverText(claims, 8192),
+  })
   const code = errorCodes[0] === undefined ? '' : `, AADSTS${errorCodes[0]}`
   const hint = hintForEntraCode(errorCodes[0], request.hints) ?? 'see error_codes in the Entra ID error reference'
   const ids = details.traceId === undefined ? '' : ` [trace ${details.traceId}, correlation ${details.correlationId ?? 'none'}]`
-  throw new TokenRequestError(`${request.endpointName} refused the request (HTTP ${status} ${details.error}${code}): ${hint}${ids}`, details)
+  throw new TokenRequestError(`${request.endpointName} refused the request (HTTP ${status} ${error}${code}): ${hint}${ids}`, details)
 }
 
-function safeOrigin(url: string): string {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.origin}${parsed.pathname}`
-  } catch {
-    return 'an invalid URL'
-  }
-}
+// Shaped like a GUID: 36 hex digits and dashes.
+const GUID = /^[\da-f-]{36}$/i
 
-function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause
-  if (typeof cause?.code === 'string') return cause.code
-  if (error instanceof Error) return error.message
-  return 'unknown error'
+function matching(value: unknown, pattern: RegExp): string | undefined {
+  return typeof value === 'string' && pattern.test(value) ? value : undefined
 }

@@ -5,10 +5,13 @@ export { resolveAuthorityHost } from './credential-options'
 export type { ClientCredentialsTokenRequest, EntraTokenRequest } from './entra-token'
 export {
   JWT_BEARER_ASSERTION_TYPE,
+  MAX_ACCESS_TOKEN_LENGTH,
+  MAX_TOKEN_LIFETIME_MS,
   requestClientCredentialsToken,
   requestEntraToken,
   toAccessToken,
   tokenEndpoint,
+  tokenRequestClaims,
   USER_AGENT,
 } from './entra-token'
 export {
@@ -24,7 +27,15 @@ export {
 export type { FederatedTokenProvider, FederatedTokenRequest } from './federated-token-provider'
 export { DEFAULT_TOKEN_EXCHANGE_AUDIENCE } from './federated-token-provider'
 export type { FetchLike, HttpOptions, JsonRequest, JsonResponse } from './http'
-export { DEFAULT_HTTP_TIMEOUT_MS, parseRetryAfter, sendJsonRequest, throwIfAborted } from './http'
+export {
+  DEFAULT_HTTP_TIMEOUT_MS,
+  MAX_RESPONSE_BYTES,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  sendJsonRequest,
+  serverText,
+  throwIfAborted,
+} from './http'
 export { describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
 export type { RetryOptions, RetryPolicyOptions } from './retry-policy'
 export { DEFAULT_RETRY, isTransient } from './retry-policy'
