@@ -90,9 +90,12 @@ export class ManagedIdentityCredential implements TokenCredential {
     }
     const host = hostFor(this.#source, options)
     // Managed identity endpoints live on this machine or link-local: no proxy can reach them. The
-    // direct transport is the default, and replaces options.fetch while proxy variables are set.
-    const direct = options.fetch === undefined || proxyFromEnv() ? directFetch() : undefined
-    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, direct)
+    // direct transport is the default, and replaces options.fetch while proxy variables are set
+    // (read per request: they may be set after construction, by a .env loader for instance).
+    const direct = directFetch()
+    const { fetch } = options
+    const transport: FetchLike = fetch === undefined ? direct : (input, init) => (proxyFromEnv() ? direct : fetch)(input, init)
+    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, transport)
   }
 
   /** The host detected at construction, with the variable names that decided (never their values). */

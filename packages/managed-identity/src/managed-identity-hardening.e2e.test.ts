@@ -195,6 +195,23 @@ describe('C14: managed identity never goes through a proxy, whatever fetch it is
     }
   })
 
+  it('proxy variables set after construction (a .env loader) are honoured per request', async () => {
+    const appService = await start('app-service')
+    const calls: string[] = []
+    const credential = new ManagedIdentityCredential({
+      fetch: (input, init) => {
+        calls.push(input)
+        return fetch(input, init)
+      },
+    })
+    const proxy = await recordingServer((_, response) => response.writeHead(502).end())
+    vi.stubEnv('HTTPS_PROXY', proxy.url)
+    const token = await credential.getToken(SCOPE)
+    expect(decodeJwt(token.token).oid).toBe(appService.systemAssigned.objectId)
+    expect(calls).toEqual([]) // the given fetch was not used while a proxy is configured
+    expect(proxy.hits).toEqual([])
+  })
+
   it('the probe too', async () => {
     const imds = await start('imds')
     const proxy = await recordingServer((_, response) => response.writeHead(502).end())
