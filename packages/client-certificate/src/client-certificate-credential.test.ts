@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { AzcredError } from '@azcred/core'
@@ -46,6 +46,11 @@ function expectRefused(create: () => unknown, message: string | RegExp, secrets:
   for (const secret of ['-----BEGIN', ...secrets]) expect(seen).not.toContain(secret)
   return caught as AzcredError
 }
+
+const pkcs8 = (type: 'ed25519' | 'ec', extra = {}) =>
+  generateKeyPairSync(type as 'ec', extra as { namedCurve: string })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString()
 
 const options = (extra = {}) => ({ authorityHost: emulator.authorityHost, fetch: emulator.fetch, ...extra })
 const lastAssertion = () => emulator.requestsTo('/token').at(-1)?.form.client_assertion ?? ''
@@ -145,6 +150,8 @@ describe('bad certificates fail at construction with AZCRED_CONFIG_INVALID and n
       () => ({ certificate: `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n${fixture('ec.crt')}` }),
       'only RSA',
     ],
+    ['an Ed25519 key', () => ({ certificate: `${pkcs8('ed25519')}${fixture('rsa.crt')}` }), 'only RSA'],
+    ['a P-384 key', () => ({ certificate: `${pkcs8('ec', { namedCurve: 'P-384' })}${fixture('rsa.crt')}` }), 'only RSA'],
     ['null', () => null, 'no PEM found'],
     ['an object without certificate', () => ({ certificatePath: '/etc/cert.pem' }), 'no PEM found'],
     ['an expired certificate', () => ({ certificate: `${fixture('expired.key')}${fixture('expired.crt')}` }), 'expired on 2020-02-01'],
