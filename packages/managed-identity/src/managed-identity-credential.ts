@@ -1,4 +1,13 @@
-import { type AccessToken, AzcredError, type GetTokenOptions, proxyFromEnv, readEnv, type TokenCredential, type TokenLifecycle } from '@azcred/core'
+import {
+  type AccessToken,
+  AzcredError,
+  type FetchLike,
+  type GetTokenOptions,
+  proxyFromEnv,
+  readEnv,
+  type TokenCredential,
+  type TokenLifecycle,
+} from '@azcred/core'
 import { WorkloadIdentityCredential } from '@azcred/workload-identity'
 import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
 import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
