@@ -2,7 +2,10 @@
 export type AzcredErrorCode =
   /** Options or environment are wrong; the message names what to change. Stops a chain. */
   | 'AZCRED_CONFIG_INVALID'
-  /** This source does not exist here (variables absent, no endpoint). The only code a chain skips. */
+  /**
+   * This source does not exist here (variables absent, no endpoint). The only code a chain skips; its
+   * error is named `CredentialUnavailableError`, as `@azure/identity`'s chain expects.
+   */
   | 'AZCRED_SOURCE_UNAVAILABLE'
   /** The token endpoint answered with an error; see `TokenRequestError` for its fields. */
   | 'AZCRED_TOKEN_REQUEST_FAILED'
