@@ -15,7 +15,11 @@ import { root, workspacePackages } from './workspace-packages.mjs'
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: the root script runs this file, not a turbo task
 const execPath = process.env.npm_execpath ?? ''
-const pnpm = /^pnpm(\.c?js)?$/.test(basename(execPath)) ? [process.execPath, execPath] : ['npx', '-y', rootManifest.packageManager.replace(/\+.*/, '')]
+const pnpm = /^pnpm\.c?js$/.test(basename(execPath))
+  ? [process.execPath, execPath] // pnpm's JavaScript entry
+  : /^pnpm(\.exe)?$/.test(basename(execPath))
+    ? [execPath] // a standalone pnpm executable
+    : ['npx', '-y', rootManifest.packageManager.replace(/\+.*/, '')]
 const attw = join(root, 'node_modules', '.bin', 'attw')
 const workFolder = mkdtempSync(join(tmpdir(), 'azcred-package-check-'))
 
