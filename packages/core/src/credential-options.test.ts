@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type EntraCredentialOptions, resolveAuthorityHost } from './credential-options'
 
@@ -38,5 +39,17 @@ describe('resolveAuthorityHost', () => {
     expect(() => resolveAuthorityHost(options as unknown as EntraCredentialOptions)).toThrow(
       expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(message) }),
     )
+  })
+
+  it('never echoes a bad value', () => {
+    const planted = 'planted-secret'
+    for (const options of [planted, { cloud: planted }, { fetch: planted }, { authorityHost: `https://user:${planted}@x.test` }, { authorityHost: planted }]) {
+      try {
+        resolveAuthorityHost(options as unknown as EntraCredentialOptions)
+        expect.unreachable()
+      } catch (error) {
+        for (const view of [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error)]) expect(view).not.toContain(planted)
+      }
+    }
   })
 })

@@ -492,6 +492,27 @@ describe('option checks (issue 11 B7)', () => {
     )
   })
 
+  it('option errors never echo the value given', () => {
+    const planted = 'planted-option-secret'
+    for (const overrides of [
+      { timeoutMs: planted },
+      { retry: { maxAttempts: planted } },
+      { retryOptions: { maxRetries: planted } },
+      { refresh: { marginMs: planted } },
+      { retry: planted },
+      { onEvent: planted },
+      { additionallyAllowedTenants: planted },
+      { tenantId: planted, appOnly: true, additionallyAllowedTenants: ['*'] },
+    ]) {
+      try {
+        new TokenLifecycle({ ...base, ...(overrides as object) }).getToken(SCOPE, { tenantId: `${planted}!` }).catch(() => {})
+        if (!('tenantId' in overrides)) expect.unreachable()
+      } catch (error) {
+        expectNoSecret(error, planted)
+      }
+    }
+  })
+
   it('accepts the official option names: retryOptions (mapped onto retry, which wins), disableInstanceDiscovery and loggingOptions', async () => {
     const official = scriptedFlow(unavailable(), unavailable(), unavailable(), {})
     const { engine, events } = lifecycle(official.fetchToken, {
