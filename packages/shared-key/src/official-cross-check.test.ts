@@ -79,3 +79,46 @@ describe('the same request, signed by the official policy and by us', () => {
     expect(ours).not.toBe(official)
   })
 })
+
+describe('x-ms-* header order, against the official policy (which copies the service comparison)', () => {
+  const url = 'https://devstoreaccount1.blob.core.windows.net/c/b'
+  const named = (names: string[]) => Object.fromEntries(names.map((name, index) => [name, `v${index}`]))
+
+  it('the tricky names: underscore, digits, hyphen, apostrophe, punctuation, letters, mixed', async () => {
+    const names = [
+      'x-ms-meta-i0',
+      'x-ms-meta-i_',
+      'x-ms-meta-ia',
+      'x-ms-meta-i_0',
+      'x-ms-meta-_i',
+      'x-ms-ab',
+      'x-ms-a-c',
+      "x-ms-a'c",
+      'x-ms-a-b',
+      'x-ms-a~',
+      'x-ms-a+',
+      'x-ms-version',
+    ]
+    const [official, ours] = await officialAndOurs('PUT', url, named(names))
+    expect(ours).toBe(official)
+  })
+
+  it('300 random sets of header names over every header-name character (seeded)', async () => {
+    const alphabet = "!#$%&'*+-.^_`|~0129abyz"
+    let seed = 11
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % below
+    }
+    for (let round = 0; round < 300; round += 1) {
+      const names = new Set<string>()
+      for (let count = 2 + random(5); names.size < count; ) {
+        let name = 'x-ms-'
+        for (let length = 1 + random(4); name.length < 5 + length; ) name += alphabet[random(alphabet.length)]
+        names.add(name)
+      }
+      const [official, ours] = await officialAndOurs('GET', url, named([...names]))
+      expect(ours, [...names].join(' ')).toBe(official)
+    }
+  })
+})

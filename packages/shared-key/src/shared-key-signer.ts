@@ -26,6 +26,11 @@ export interface SharedKeySigner {
   /**
    * The headers to add to `request`: `x-ms-date` (now) when it has neither `x-ms-date` nor `Date`,
    * and `Authorization: SharedKey {account}:{signature}` (`SharedKeyLite` for `table-lite`).
+   * `x-ms-*` headers are ordered as the service orders them (not by code unit); header values are
+   * signed without the spaces and tabs around them, as the service reads them.
+   * @throws AzcredError (rejected promise) AZCRED_CONFIG_INVALID for an unknown scheme, a bad method or
+   * URL, an `x-ms-*` name that is no header name, or a line break or control character in a signed
+   * header value or decoded query part (the message names the header or parameter, never a value).
    */
   authorize(request: SignableRequest, scheme?: SharedKeyScheme): Promise<Record<string, string>>
   /** Base64 HMAC-SHA256 of any string under the account key (SAS generation uses it). */
@@ -48,27 +53,31 @@ export function buildSharedKeySigner(options: SharedKeySignerOptions, createHmac
     authorize(request, scheme = 'storage') {
       const added: Record<string, string> = {}
       let stringToSign: string
-      if (scheme === 'storage') {
-        const headers = new StorageHeaders(request.headers)
-        if (!headers.hasDate) {
-          added['x-ms-date'] = new Date().toUTCString()
-          headers.add('x-ms-date', added['x-ms-date'])
+      try {
+        if (typeof request !== 'object' || request === null)
+          throw new AzcredError('AZCRED_CONFIG_INVALID', 'authorize needs a request: { method, url, headers }')
+        if (scheme === 'storage') {
+          const headers = new StorageHeaders(request.headers)
+          if (!headers.hasDate) {
+            added['x-ms-date'] = new Date().toUTCString()
+            headers.add('x-ms-date', added['x-ms-date'])
+          }
+          stringToSign = storageStringToSignFrom(request.method, request.url, headers, accountName)
+        } else if (scheme === 'table' || scheme === 'table-lite') {
+          const headers = tableHeaders(request.headers)
+          if (headers.date === '') {
+            added['x-ms-date'] = new Date().toUTCString()
+            headers.date = added['x-ms-date']
+          }
+          stringToSign =
+            scheme === 'table'
+              ? tableStringToSignFrom(request.method, request.url, headers, accountName)
+              : tableLiteStringToSignFrom(request.url, headers, accountName)
+        } else {
+          throw new AzcredError('AZCRED_CONFIG_INVALID', `unknown Shared Key scheme ${JSON.stringify(scheme)}: use 'storage', 'table' or 'table-lite'`)
         }
-        stringToSign = storageStringToSignFrom(request.method, request.url, headers, accountName)
-      } else if (scheme === 'table' || scheme === 'table-lite') {
-        const headers = tableHeaders(request.headers)
-        if (headers.date === '') {
-          added['x-ms-date'] = new Date().toUTCString()
-          headers.date = added['x-ms-date']
-        }
-        stringToSign =
-          scheme === 'table'
-            ? tableStringToSignFrom(request.method, request.url, headers, accountName)
-            : tableLiteStringToSignFrom(request.url, headers, accountName)
-      } else {
-        return Promise.reject(
-          new AzcredError('AZCRED_CONFIG_INVALID', `unknown Shared Key scheme ${JSON.stringify(scheme)}: use 'storage', 'table' or 'table-lite'`),
-        )
+      } catch (error) {
+        return Promise.reject(error)
       }
       const prefix = scheme === 'table-lite' ? litePrefix : sharedKeyPrefix
       // node:crypto signs synchronously: skip the extra await the WebCrypto path needs.

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
+import type { AzcredError } from '@azcred/core'
 import { StorageSharedKeyCredential } from '@azure/storage-blob'
 import { describe, expect, it } from 'vitest'
 import { createSharedKeySigner, storageStringToSign, tableStringToSign } from './index'
@@ -24,15 +25,15 @@ describe('storageStringToSign: golden vectors', () => {
     )
   })
 
-  it('an upload: standard headers in order, Date left empty beside x-ms-date, x-ms-meta-* sorted, encoded path kept', () => {
-    // A plain object: fetch's Headers would refuse the line break this vector folds.
+  it('an upload: standard headers in order, Date left empty beside x-ms-date, x-ms-meta-* sorted, values trimmed, encoded path kept', () => {
+    // A plain object: fetch's Headers would trim the values itself.
     const headers = {
       'x-ms-meta-zeta': 'last',
-      'x-ms-meta-alpha': '  first\r\n   folded  ',
+      'x-ms-meta-alpha': ' \t first   spaced \t ',
       'x-ms-blob-type': 'BlockBlob',
       'x-ms-date': DATE,
       'x-ms-version': '2025-01-05',
-      'content-type': 'text/plain; charset=utf-8',
+      'content-type': 'text/plain; charset=utf-8 ',
       'content-length': '11',
       'content-md5': 'XrY7u+Ae7tCTyyK7j1rNww==',
       date: 'Mon, 01 Jan 2024 00:00:00 GMT',
@@ -55,7 +56,7 @@ describe('storageStringToSign: golden vectors', () => {
         'bytes=0-10',
         'x-ms-blob-type:BlockBlob',
         `x-ms-date:${DATE}`,
-        'x-ms-meta-alpha:first folded',
+        'x-ms-meta-alpha:first   spaced',
         'x-ms-meta-zeta:last',
         'x-ms-version:2025-01-05',
         '/account/container/dir/na%20me%C3%A9.txt',
@@ -141,5 +142,192 @@ describe('signers', () => {
     expect(failure).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('the key is not base64') })
     expect([String(failure), JSON.stringify(failure), inspect(failure)].join()).not.toContain('planted-account-key')
     expect(inspect(createSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY }), { showHidden: true, depth: 5 })).not.toContain(KEY)
+  })
+})
+
+/** Everything an error shows: message, stack, JSON and util.inspect. */
+function shown(error: unknown): string {
+  return [String(error), (error as Error)?.stack, JSON.stringify(error), inspect(error, { depth: 5, showHidden: true })].join('\n')
+}
+
+/** The x-ms-* names of a string-to-sign, in the order they are signed. */
+function signedNames(names: string[]): string[] {
+  const headers = Object.fromEntries(names.map((name) => [name, 'v']))
+  return storageStringToSign({ method: 'GET', url: 'https://a.blob.core.windows.net/c', headers }, 'a')
+    .split('\n')
+    .filter((line) => line.startsWith('x-ms-'))
+    .map((line) => line.slice(0, -2))
+}
+
+describe('x-ms-* header order: the service sorts with its own comparison, not by code unit', () => {
+  it('puts x-ms-meta-i_ before x-ms-meta-i0 (the issue example; code units say the opposite)', () => {
+    expect(signedNames(['x-ms-meta-i0', 'x-ms-meta-i_'])).toEqual(['x-ms-meta-i_', 'x-ms-meta-i0'])
+  })
+
+  it('orders underscore, digits, letters, punctuation, hyphen and apostrophe as the service does', () => {
+    // The expected order is the one the official SDK's comparator (a copy of the service's .NET
+    // culture-aware sort) gives: '-' and "'" count only when the names are otherwise equal, punctuation
+    // comes before '+', '+' before digits, digits before letters, a shorter name first.
+    const expected = [
+      'x-ms-a!',
+      'x-ms-a.b',
+      'x-ms-a~',
+      'x-ms-a+',
+      'x-ms-ab',
+      'x-ms-a-b',
+      'x-ms-ac',
+      "x-ms-a'c",
+      'x-ms-a-c',
+      'x-ms-date',
+      'x-ms-meta-_i',
+      'x-ms-meta-i',
+      'x-ms-meta-i_',
+      'x-ms-meta-i_0',
+      'x-ms-meta-i0',
+      'x-ms-meta-i0_',
+      'x-ms-meta-i9',
+      'x-ms-meta-ia',
+      'x-ms-version',
+    ]
+    for (const order of [[...expected].reverse(), [...expected].sort(), [...expected].sort((a, b) => b.length - a.length || (a < b ? 1 : -1))]) {
+      expect(signedNames(order)).toEqual(expected)
+    }
+  })
+
+  it('lower-cases names before ordering them', () => {
+    expect(signedNames(['X-MS-META-I0', 'x-ms-meta-I_', 'X-Ms-Date'])).toEqual(['x-ms-date', 'x-ms-meta-i_', 'x-ms-meta-i0'])
+  })
+
+  it('keeps query parameters in code-unit order (the service and the official SDKs do)', () => {
+    const signed = storageStringToSign({ method: 'GET', url: 'https://a.blob.core.windows.net/c?i0=1&i_=2&ia=3', headers: { 'x-ms-date': DATE } }, 'a')
+    expect(signed.endsWith('/a/c\ni0:1\ni_:2\nia:3')).toBe(true)
+  })
+})
+
+describe('header values as the service reads them', () => {
+  it('drops the spaces and tabs around standard and x-ms-* values, and signs a plain object like Headers', () => {
+    const url = 'https://a.blob.core.windows.net/c/b'
+    const plain = { 'content-type': 'text/plain ', 'content-language': '\tde', 'x-ms-date': ` ${DATE}\t`, range: ' bytes=0-1 ', 'x-ms-meta-a': '  x y ' }
+    const signed = storageStringToSign({ method: 'PUT', url, headers: plain }, 'a')
+    expect(signed).toBe(`PUT\n\nde\n\n\ntext/plain\n\n\n\n\n\nbytes=0-1\nx-ms-date:${DATE}\nx-ms-meta-a:x y\n/a/c/b`)
+    expect(storageStringToSign({ method: 'PUT', url, headers: new Headers(plain) }, 'a')).toBe(signed)
+    const table = tableStringToSign(
+      { method: 'PUT', url, headers: { 'content-type': ' application/json ', 'content-md5': 'bWQ1 ', 'x-ms-date': `${DATE} ` } },
+      'a',
+    )
+    expect(table).toBe(`PUT\nbWQ1\napplication/json\n${DATE}\n/a/c/b`)
+  })
+})
+
+describe('line breaks and control characters in signed fields are refused, naming the field', () => {
+  const planted = 'planted-value-9f8e7d'
+  const signers = [createSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY }), createNodeSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY })]
+  const url = 'https://a.blob.core.windows.net/c/b'
+
+  async function refusal(request: { method: string; url: string; headers: Record<string, string> }, scheme?: 'table' | 'table-lite'): Promise<AzcredError[]> {
+    const failures: AzcredError[] = []
+    for (const signer of signers) {
+      const result = signer.authorize(request, scheme) // a rejected promise, never a synchronous throw
+      await result.then(
+        () => expect.unreachable('signed a request with a control character'),
+        (error: AzcredError) => failures.push(error),
+      )
+    }
+    return failures
+  }
+
+  it.each([
+    ['content-type', 'x-ms-date'],
+    ['content-md5', 'x-ms-date'],
+    ['range', 'x-ms-date'],
+    ['if-match', 'x-ms-date'],
+    ['x-ms-meta-note', 'x-ms-date'],
+    ['x-ms-version', 'x-ms-date'],
+    ['x-ms-date', 'x-ms-version'],
+  ])('in header %s', async (name, other) => {
+    for (const control of ['\r\n', '\n', '\r', '\0', '\x01', '\x1b', '\x7f']) {
+      const headers = { [other]: other === 'x-ms-date' ? DATE : '2025-01-05', [name]: `${planted}${control}x-ms-forged:1` }
+      for (const error of await refusal({ method: 'PUT', url, headers })) {
+        expect(error).toMatchObject({
+          code: 'AZCRED_CONFIG_INVALID',
+          message: `header ${name} contains a line break or control character: remove it`,
+        })
+        expect(shown(error)).not.toContain(planted)
+        expect(shown(error)).not.toContain(KEY)
+      }
+    }
+  })
+
+  it('in the Table headers', async () => {
+    for (const scheme of ['table', 'table-lite'] as const) {
+      for (const name of ['content-type', 'content-md5', 'x-ms-date', 'date']) {
+        for (const error of await refusal({ method: 'GET', url, headers: { [name]: `${planted}\nforged` } }, scheme)) {
+          expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(`header ${name} contains a line break`) })
+          expect(shown(error)).not.toContain(planted)
+        }
+      }
+    }
+  })
+
+  it('in an x-ms-* header name (no header name can hold one)', async () => {
+    for (const name of [`x-ms-meta-a\nx-ms-meta-b`, 'x-ms-meta-a:b', 'x-ms-meta a', 'x-ms-meta-\u00e9', 'x-ms-meta-(a)']) {
+      for (const error of await refusal({ method: 'PUT', url, headers: { 'x-ms-date': DATE, [name]: planted } })) {
+        expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('x-ms- header name') })
+        expect(shown(error)).not.toContain(planted)
+      }
+    }
+  })
+
+  it('in a decoded query parameter, or a ":" in its name: two different queries would share one string-to-sign', async () => {
+    // `?a=1%0Ab:2` would sign exactly like `?a=1&b=2`.
+    const cases: [string, string][] = [
+      [`${url}?a=1%0Ab:2`, 'query parameter a contains a line break'],
+      [`${url}?comp=list&prefix=${planted}%0D%0A`, 'query parameter prefix contains a line break'],
+      [`${url}?x%0A=1`, 'a query parameter name contains a line break'],
+      [`${url}?a%00=1`, 'a query parameter name contains a line break'],
+      [`${url}?a%3Ab=1`, "a query parameter name contains ':'"],
+      [`${url}?a:b=1`, "a query parameter name contains ':'"],
+    ]
+    for (const [target, message] of cases) {
+      for (const error of await refusal({ method: 'GET', url: target, headers: { 'x-ms-date': DATE } })) {
+        expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(message) })
+        expect(shown(error)).not.toContain(planted)
+      }
+      // The same request given as a URL object.
+      await expect(signers[0]?.authorize({ method: 'GET', url: new URL(target) as never, headers: { 'x-ms-date': DATE } })).rejects.toMatchObject({
+        message: expect.stringContaining(message),
+      })
+    }
+    for (const scheme of ['table', 'table-lite'] as const) {
+      const [error] = await refusal({ method: 'GET', url: `${url}?comp=acl%0Aforged`, headers: { 'x-ms-date': DATE } }, scheme)
+      expect(error?.message).toContain('query parameter comp contains a line break')
+    }
+  })
+
+  it('a bad method, URL or request is a rejected AZCRED_CONFIG_INVALID, never a TypeError', async () => {
+    const bad: [unknown, string][] = [
+      [{ method: 'GET\nPUT', url, headers: {} }, 'request.method'],
+      [{ method: undefined, url, headers: {} }, 'request.method'],
+      [{ method: 'GET', url: 'not a url', headers: {} }, 'request.url'],
+      [{ method: 'GET', url: undefined, headers: {} }, 'request.url'],
+      [null, 'authorize needs a request'],
+    ]
+    for (const [request, message] of bad) {
+      // Shared Key Lite does not sign the method.
+      for (const scheme of message === 'request.method' ? (['storage', 'table'] as const) : (['storage', 'table', 'table-lite'] as const)) {
+        for (const signer of signers) {
+          await expect(signer.authorize(request as never, scheme)).rejects.toMatchObject({
+            code: 'AZCRED_CONFIG_INVALID',
+            message: expect.stringContaining(message),
+          })
+        }
+      }
+    }
+  })
+
+  it('still signs a request without headers, and tabs inside a value (HTTP allows them)', async () => {
+    const [signer] = signers
+    await expect(signer?.authorize({ method: 'GET', url } as never)).resolves.toHaveProperty('authorization')
+    expect(storageStringToSign({ method: 'GET', url, headers: { 'x-ms-date': DATE, 'x-ms-meta-a': 'x\ty' } }, 'a')).toContain('x-ms-meta-a:x\ty\n')
   })
 })

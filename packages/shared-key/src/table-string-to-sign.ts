@@ -1,4 +1,4 @@
-import { forEachHeader, pathAndQuery, type SignableRequest } from './storage-string-to-sign'
+import { CONTROL, controlError, forEachHeader, headerValue, pathAndQuery, type SignableRequest, verb } from './storage-string-to-sign'
 
 /** The headers Table signs: Content-MD5, Content-Type and the date (`x-ms-date`, else `Date`). */
 export interface TableHeaders {
@@ -7,16 +7,20 @@ export interface TableHeaders {
   date: string
 }
 
-/** Reads {@link TableHeaders} from a `Headers` or a plain object. */
-export function tableHeaders(headers: Headers | Record<string, string>): TableHeaders {
+/**
+ * Reads {@link TableHeaders} from a `Headers` or a plain object, values as the service reads them
+ * (without the spaces and tabs around them).
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming the header for a line break or control character in a signed value.
+ */
+export function tableHeaders(headers: Headers | Record<string, string> | undefined): TableHeaders {
   let msDate: string | undefined
   let date = ''
   const result = { contentMd5: '', contentType: '', date: '' }
   forEachHeader(headers, (name, value) => {
-    if (name === 'x-ms-date') msDate = value
-    else if (name === 'date') date = value
-    else if (name === 'content-md5') result.contentMd5 = value
-    else if (name === 'content-type') result.contentType = value
+    if (name === 'x-ms-date') msDate = headerValue(name, value)
+    else if (name === 'date') date = headerValue(name, value)
+    else if (name === 'content-md5') result.contentMd5 = headerValue(name, value)
+    else if (name === 'content-type') result.contentType = headerValue(name, value)
   })
   result.date = msDate ?? date
   return result
@@ -26,6 +30,7 @@ export function tableHeaders(headers: Headers | Record<string, string>): TableHe
 function tableResource(url: string | URL, account: string): string {
   const [path, query] = pathAndQuery(url)
   const comp = new URLSearchParams(query).get('comp')
+  if (comp !== null && CONTROL.test(comp)) throw controlError('query parameter comp')
   return `/${account}${path}${comp === null ? '' : `?comp=${comp}`}`
 }
 
@@ -36,7 +41,7 @@ export function tableStringToSign(request: SignableRequest, account: string): st
 
 /** {@link tableStringToSign} over already-parsed parts. */
 export function tableStringToSignFrom(method: string, url: string | URL, headers: TableHeaders, account: string): string {
-  return `${method.toUpperCase()}\n${headers.contentMd5}\n${headers.contentType}\n${headers.date}\n${tableResource(url, account)}`
+  return `${verb(method)}\n${headers.contentMd5}\n${headers.contentType}\n${headers.date}\n${tableResource(url, account)}`
 }
 
 /** Table service Shared Key Lite string-to-sign: date, resource (`?comp=` only). */

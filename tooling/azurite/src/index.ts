@@ -24,13 +24,15 @@ const SERVICES = ['Blob', 'Queue', 'Table'] as const
 /**
  * Starts the real Azurite (npm `azurite`) on loopback with in-memory persistence, telemetry off,
  * each service on a free port. Resolves once all three listen; fails after `timeoutMs` (default 30 s).
+ * Started with `--skipApiVersionCheck`, so current official Storage clients, whose `x-ms-version` is
+ * often newer than the Azurite release knows, work against it.
  */
 export async function startAzurite(options: { timeoutMs?: number } = {}): Promise<Azurite> {
   const timeoutMs = options.timeoutMs ?? 30_000
   const require = createRequire(import.meta.url)
   const entry = join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js')
   const location = mkdtempSync(join(tmpdir(), 'azcred-azurite-'))
-  const args = [entry, '--inMemoryPersistence', '--disableTelemetry', '--silent']
+  const args = [entry, '--inMemoryPersistence', '--disableTelemetry', '--silent', '--skipApiVersionCheck']
   for (const service of SERVICES) args.push(`--${service.toLowerCase()}Host`, '127.0.0.1', `--${service.toLowerCase()}Port`, '0')
   const child: ChildProcess = spawn(process.execPath, args, { cwd: location, stdio: ['ignore', 'pipe', 'pipe'] })
   const urls: Partial<Record<(typeof SERVICES)[number], string>> = {}
