@@ -19,7 +19,7 @@ describe('emulated managed identity endpoints behave like the real ones', () => 
     const response = await fetch(`${imds.url}/metadata/identity/oauth2/token?api-version=2018-02-01`)
     expect(response.status).toBe(400)
     expect(response.headers.get('content-type')).toContain('application/json')
-    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'Required metadata header not specified' })
+    expect(await response.json()).toEqual({ error: 'bad_request_102', error_description: 'Required metadata header not specified' })
   })
 
   it('Azure ML answers a request without clientid with the compute user token, and sets DEFAULT_IDENTITY_CLIENT_ID', async () => {

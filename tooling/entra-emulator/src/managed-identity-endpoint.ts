@@ -197,6 +197,8 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
     const query = kind === 'cloud-shell' ? form : url.searchParams
     if (kind === 'cloud-shell' && request.method !== 'POST') return refuse(405, 'Cloud Shell expects POST')
     if ((kind === 'imds' || kind === 'azure-arc' || kind === 'cloud-shell') && headers.metadata !== 'true') {
+      // IMDS's documented answer (managed identity token errors: bad_request_102).
+      if (kind === 'imds') return { status: 400, body: { error: 'bad_request_102', error_description: 'Required metadata header not specified' } }
       return refuse(400, 'Required metadata header not specified')
     }
     if (kind === 'imds' && headers['x-forwarded-for'] !== undefined) return refuse(400, 'Request came through a proxy; IMDS answers direct requests only')
