@@ -285,16 +285,7 @@ export class TokenLifecycle {
       const onAbort = (): void => end(abortedError())
       const timer = timeoutMs && setTimeout(end, timeoutMs, new AzcredError('AZCRED_TIMEOUT', `getToken exceeded requestOptions.timeout (${timeoutMs} ms)`))
       signal?.addEventListener?.('abort', onAbort)
-      flight.promise.then(
-        (token) => {
-          end()
-          resolve(token)
-        },
-        (error: unknown) => {
-          end()
-          reject(error)
-        },
-      )
+      flight.promise.then(resolve, reject).finally(end)
     })
   }
 
@@ -374,8 +365,8 @@ export class TokenLifecycle {
         return { token, attempts: attempt }
       } catch (error) {
         const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
-        const retryAfterMs = asked === undefined ? undefined : Math.min(asked, MAX_THROTTLE_MS)
-        if (status === 429 && retryAfterMs !== undefined) {
+        const retryAfterMs = asked && Math.min(asked, MAX_THROTTLE_MS)
+        if (status === 429 && retryAfterMs) {
           this.#block(retryAfterMs, error, true)
           this.#emit('throttled', request, { retryAfterMs, until: this.#blockedUntil })
         }
