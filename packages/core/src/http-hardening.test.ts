@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AzcredError, TokenRequestError } from './azcred-error'
 import { requestEntraToken } from './entra-token'
 import { type FetchLike, MAX_RESPONSE_BYTES, sendJsonRequest } from './http'
+import { isTransient } from './retry-policy'
 
 const PLANTED = 'planted-Secret~value.7f3a9'
 const servers: { close(): Promise<void> }[] = []
@@ -82,6 +83,7 @@ describe('A1: a secret never follows a redirect', () => {
       })
       const error = await failureOf(tokenRequest(tokenServer.origin))
       expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+      expect(isTransient(error)).toBe(false) // the lifecycle does not retry it (C1)
       expect(error.message).toContain(`HTTP ${status}`)
       expect(error.message).toContain(`redirect to ${target.origin},`)
       expect(error.message).not.toContain('/x')
@@ -325,6 +327,7 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     // The emulator's certificate is not in the default trust store.
     const error = await failureOf(sendJsonRequest({ url: `${emulator.authorityHost}/x`, endpointName: 'E' }))
     expect(error).toMatchObject({ code: 'AZCRED_NETWORK_ERROR', retryable: false })
+    expect(isTransient(error)).toBe(false)
     expect(error.message).toMatch(/\): (\w*CERT\w*|UNABLE_TO_\w+); not retried: check the URL and certificate$/)
   })
 
@@ -350,6 +353,7 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     const error = await failureOf(sendJsonRequest({ url: 'https://login.example.invalid/t?x=1', endpointName: 'E' }, { fetch: failingWith(code) }))
     expect(error.code).toBe('AZCRED_NETWORK_ERROR')
     expect(error.retryable).toBe(retryable)
+    expect(isTransient(error)).toBe(retryable !== false)
     expect(Object.hasOwn(error, 'retryable')).toBe(retryable !== undefined)
     expect(error.message).toBe(
       `could not reach E at https://login.example.invalid/t (sending the request): ${code}${retryable === false ? '; not retried: check the URL and certificate' : ''}`,
@@ -374,5 +378,6 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     expect(error.code).toBe('AZCRED_NETWORK_ERROR')
     expect(error.message).toContain('ECONNREFUSED')
     expect('retryable' in error).toBe(false)
+    expect(isTransient(error)).toBe(true)
   })
 })
