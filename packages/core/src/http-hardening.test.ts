@@ -6,9 +6,10 @@ import { createGzip } from 'node:zlib'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AzcredError, TokenRequestError } from './azcred-error'
-import { requestEntraToken } from './entra-token'
+import { requestClientCredentialsToken, requestEntraToken } from './entra-token'
 import { type FetchLike, MAX_RESPONSE_BYTES, sendJsonRequest } from './http'
 import { isTransient } from './retry-policy'
+import { TokenLifecycle } from './token-lifecycle'
 
 const PLANTED = 'planted-Secret~value.7f3a9'
 const servers: { close(): Promise<void> }[] = []
@@ -93,6 +94,23 @@ describe('A1: a secret never follows a redirect', () => {
       expect(exposed(error)).not.toContain(PLANTED)
     },
   )
+
+  it('through the lifecycle engine: one request, no retry, and the caller sees the redirect error', async () => {
+    const target = await listen('127.0.0.2', (_request, response) => response.end('{}'))
+    const tokenServer = await listen('127.0.0.1', (_request, response) => response.writeHead(307, { location: `${target.origin}/x` }).end())
+    const lifecycle = new TokenLifecycle({
+      credentialName: 'TestCredential',
+      tenantId: 'contoso.onmicrosoft.com',
+      retry: { maxAttempts: 5, baseDelayMs: 1 },
+      fetchToken: (request) =>
+        requestClientCredentialsToken({ authorityHost: tokenServer.origin, clientId: 'app', request, clientAuthentication: { client_secret: PLANTED } }),
+    })
+    const error = await failureOf(lifecycle.getToken('https://vault.azure.net/.default'))
+    expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+    expect(tokenServer.hits).toHaveLength(1)
+    expect(target.hits).toEqual([])
+    expect(exposed(error)).not.toContain(PLANTED)
+  })
 
   it('a 302 to a place that answers with a token is never accepted as the token', async () => {
     const target = await listen('127.0.0.2', (_request, response) => {
