@@ -28,7 +28,7 @@ export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asse
   const at = text.search(/[^A-Za-z0-9.-]/)
   assertConfig(
     TENANT_PATTERN.test(text) && !text.includes('..'),
-    `${optionName} must be a tenant GUID or domain such as contoso.onmicrosoft.com (letters, digits, inner '.' and '-')${at < 0 ? '' : `: character ${at + 1} is not allowed`}`,
+    `${optionName} must be a tenant GUID or domain such as contoso.onmicrosoft.com (letters, digits, inner '.' and '-', no '..')${at < 0 ? '' : `: character ${at + 1} is not allowed`}`,
   )
 }
 
