@@ -363,6 +363,24 @@ describe('B8: every host passes the abort signal to its request', () => {
   })
 })
 
+describe('B8: the IMDS probe ends too when its last waiter aborts', () => {
+  it('a long probe timeout does not keep the socket (and the process) alive after abort, and leaves no verdict', async () => {
+    hostEnvironment({})
+    const silent = await recordingServer(() => {})
+    const controller = new AbortController()
+    const credential = new ManagedIdentityCredential({ endpoint: silent.url, probe: { timeoutMs: 600_000 } })
+    const pending = credential.getToken(SCOPE, { abortSignal: controller.signal })
+    await vi.waitFor(() => expect(silent.hits).toHaveLength(1), { timeout: 5_000 })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    await vi.waitFor(() => expect(silent.closed()).toBe(silent.sockets.length), { timeout: 3_000 })
+    // No "not here" verdict was stored: the next call probes again.
+    const again = credential.getToken(SCOPE, { abortSignal: AbortSignal.timeout(300) }).catch((error) => error)
+    await vi.waitFor(() => expect(silent.hits).toHaveLength(2), { timeout: 5_000 })
+    expect((await again).code).not.toBe('AZCRED_SOURCE_UNAVAILABLE')
+  })
+})
+
 describe('B10: errors retrying cannot fix are final for managed identity', () => {
   it('an https: endpoint answered by plain HTTP fails once, not for the whole retry budget', async () => {
     hostEnvironment({})

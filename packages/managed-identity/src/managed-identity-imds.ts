@@ -1,4 +1,4 @@
-import { AzcredError, type FetchLike, readEnv, sendJsonRequest } from '@azcred/core'
+import { type AbortSignalLike, AzcredError, type FetchLike, readEnv, sendJsonRequest, throwIfAborted } from '@azcred/core'
 import type { ManagedIdentityCredentialOptions } from './managed-identity-options'
 import {
   type HostTokenRequest,
@@ -39,30 +39,67 @@ export function resolveImdsEndpoint(endpoint: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
+interface Probe {
+  found: Promise<boolean>
+  /** When the verdict expires: never for "here", PROBE_NEGATIVE_TTL_MS after "not here". */
+  until: number
+  /** Requests waiting on it; when every one has aborted, the probe is aborted and leaves no verdict. */
+  waiters: number
+  stop: AbortController
+}
+
 // One verdict per IMDS base, shared by every credential: "here" for the process, "not here" for
 // PROBE_NEGATIVE_TTL_MS (a slow first answer must not disable managed identity for good).
-const probes = new Map<string, { found: Promise<boolean>; until: number }>()
+const probes = new Map<string, Probe>()
 
 /**
  * True when IMDS answers at the base within `timeoutMs`. The probe leaves out the `Metadata` header,
  * so a real IMDS refuses it at once without minting a token: only that refusal (HTTP 400 with a JSON
- * `error`) or a token counts; an HTML page, a 404 or another server's answer does not.
+ * `error`) or a token counts; an HTML page, a 404 or another server's answer does not. Shared by
+ * concurrent requests; aborted (without a verdict) once every one of them has aborted.
+ * @throws AzcredError AZCRED_ABORTED
  */
-export function probeImds(base: string, timeoutMs: number, fetch: FetchLike | undefined): Promise<boolean> {
+export async function probeImds(base: string, timeoutMs: number, fetch: FetchLike | undefined, abortSignal?: AbortSignalLike): Promise<boolean> {
+  throwIfAborted(abortSignal)
   let probe = probes.get(base)
   if (probe === undefined || Date.now() >= probe.until) {
-    const found = sendJsonRequest({ url: `${base}${TOKEN_PATH}?api-version=${API_VERSION}`, endpointName: 'IMDS' }, { fetch, timeoutMs }).then(
+    const stop = new AbortController()
+    const current: Probe = { found: Promise.resolve(false), until: Number.POSITIVE_INFINITY, waiters: 0, stop }
+    current.found = sendJsonRequest(
+      { url: `${base}${TOKEN_PATH}?api-version=${API_VERSION}`, endpointName: 'IMDS' },
+      { fetch, timeoutMs, abortSignal: stop.signal },
+    ).then(
       ({ body }) => typeof body.access_token === 'string',
-      (error: { status?: number; error?: unknown }) => error.status === 400 && typeof error.error === 'string',
+      (error: { code?: string; status?: number; error?: unknown }) => {
+        if (error.code === 'AZCRED_ABORTED') throw error
+        return error.status === 400 && typeof error.error === 'string'
+      },
     )
-    const verdict = { found, until: Number.POSITIVE_INFINITY }
-    found.then((here) => {
-      if (!here) verdict.until = Date.now() + PROBE_NEGATIVE_TTL_MS
-    })
-    probe = verdict
-    probes.set(base, verdict)
+    current.found.then(
+      (here) => {
+        if (!here) current.until = Date.now() + PROBE_NEGATIVE_TTL_MS
+      },
+      () => {},
+    )
+    probes.set(base, current)
+    probe = current
   }
-  return probe.found
+  const shared = probe
+  shared.waiters += 1
+  const onAbort = (): void => {
+    shared.waiters -= 1
+    if (shared.waiters > 0) return
+    // No verdict from an aborted probe: the next request probes again.
+    if (probes.get(base) === shared) probes.delete(base)
+    shared.stop.abort()
+  }
+  abortSignal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await shared.found
+  } finally {
+    abortSignal?.removeEventListener('abort', onAbort)
+    if (!abortSignal?.aborted) shared.waiters -= 1
+  }
 }
 
 /** IMDS (VMs, scale sets, AKS nodes): `GET /metadata/identity/oauth2/token` with `Metadata: true`. */
@@ -70,7 +107,7 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
   return {
     name: 'IMDS',
     async fetchToken(request: HostTokenRequest) {
-      if (probeTimeoutMs !== undefined && !(await probeImds(base, probeTimeoutMs, request.fetch))) {
+      if (probeTimeoutMs !== undefined && !(await probeImds(base, probeTimeoutMs, request.fetch, request.abortSignal))) {
         throw new AzcredError(
           'AZCRED_SOURCE_UNAVAILABLE',
           `no IMDS answered at ${base} within ${probeTimeoutMs} ms (or what answered is not IMDS): this is not an Azure VM, scale set or AKS node (or IMDS is blocked); set options.endpoint or ${ENV_POD_IDENTITY_AUTHORITY_HOST} if it lives elsewhere`,
