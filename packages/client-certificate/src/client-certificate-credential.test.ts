@@ -260,3 +260,18 @@ describe('the Node entry', () => {
     })
   })
 })
+
+it('the README names only environment variables the official libraries read', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const official = [
+    'AZURE_TENANT_ID',
+    'AZURE_CLIENT_ID',
+    'AZURE_AUTHORITY_HOST',
+    'AZURE_CLIENT_CERTIFICATE_PATH',
+    'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+    'AZURE_CLIENT_SEND_CERTIFICATE_CHAIN',
+  ]
+  const named = new Set(readme.match(/\bAZURE_[A-Z_]+/g))
+  expect([...named].filter((name) => !official.includes(name))).toEqual([])
+  expect(named).toContain('AZURE_CLIENT_CERTIFICATE_PATH')
+})
