@@ -17,6 +17,8 @@ function replayable(body: RequestInit['body']): boolean {
  * A `fetch` that sends `Authorization: Bearer <token>` from the credential and, on a 401 carrying a
  * claims challenge, asks the credential again with those claims and retries once (when the body can
  * be replayed).
+ * @throws AzcredError (rejected promise, nothing sent) the credential's error, or AZCRED_RESPONSE_INVALID
+ * when it returns `null`, a token whose `tokenType` is not Bearer, or a token a header cannot carry.
  * @example const fetchWithToken = createAuthenticatedFetch({ credential, scopes: 'https://graph.microsoft.com/.default' })
  */
 export function createAuthenticatedFetch(options: AuthenticatedFetchOptions): FetchLike {

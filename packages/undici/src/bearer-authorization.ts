@@ -1,4 +1,4 @@
-import type { TokenCredential } from '@azcred/core'
+import { AzcredError, type TokenCredential } from '@azcred/core'
 
 /**
  * Reads the `claims` of a `WWW-Authenticate: Bearer … error="insufficient_claims", claims="<base64>"`
@@ -19,9 +19,23 @@ export function parseClaimsChallenge(header: string | string[] | undefined): str
   return undefined
 }
 
-/** The `Authorization` value for the scopes: `Bearer <token>`, asked with `claims` after a challenge. */
+function unusable(what: string): AzcredError {
+  return new AzcredError('AZCRED_RESPONSE_INVALID', `the credential returned ${what}: nothing was sent; check the credential`)
+}
+
+/**
+ * The `Authorization` value for the scopes: `Bearer <token>`, asked with `claims` after a challenge.
+ * Only a Bearer token (`tokenType` 'Bearer' in any case, or none) of printable ASCII without spaces
+ * goes into the header.
+ * @throws AzcredError AZCRED_RESPONSE_INVALID when the credential returns no token (`null`), a token of
+ * another type (such as 'pop', which must not be sent as Bearer), or a token with a line break, space,
+ * control or non-ASCII character (never echoed). The credential's own errors pass through.
+ */
 export async function bearerAuthorization(credential: TokenCredential, scopes: string | string[], claims?: string): Promise<string> {
   const token = await credential.getToken(scopes, claims === undefined ? {} : { claims })
-  if (token === null) throw new Error('the credential returned no token')
+  if (typeof token?.token !== 'string') throw unusable('no access token')
+  const type = token.tokenType ?? 'Bearer'
+  if (typeof type !== 'string' || type.toLowerCase() !== 'bearer') throw unusable('a token that is not a Bearer token (tokenType)')
+  if (!/^[!-~]+$/.test(token.token)) throw unusable('an access token with a line break, space, control or non-ASCII character')
   return `Bearer ${token.token}`
 }

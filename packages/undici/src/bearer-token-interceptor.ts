@@ -63,6 +63,8 @@ function replayable(body: DispatchOptions['body']): boolean {
  * An undici interceptor (for `agent.compose(...)`) that sends `Authorization: Bearer <token>` from
  * any `TokenCredential`. On a 401 carrying a claims challenge (continuous access evaluation) it asks
  * the credential again with those claims and retries once, when the request body can be replayed.
+ * A request fails (nothing sent) with the credential's error, or with AZCRED_RESPONSE_INVALID when it
+ * returns `null`, a token whose `tokenType` is not Bearer, or a token a header cannot carry.
  *
  * @example
  * const agent = new Agent().compose(bearerTokenInterceptor({ credential, scopes: 'https://storage.azure.com/.default' }))

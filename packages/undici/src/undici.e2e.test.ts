@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
+import { inspect } from 'node:util'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azcred/core'
 import { AzcredError } from '@azcred/core'
 import { AzureKeyCredential, AzureSasCredential } from '@azcred/key-credential'
@@ -107,6 +108,98 @@ describe('createAuthenticatedFetch', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ authorization: 'Bearer token-with-claims' })
     expect(credential.calls).toEqual([{}, { claims: CLAIMS }])
+  })
+})
+
+describe('tokens that must not go into Authorization: Bearer', () => {
+  const PLANTED = 'planted.token.a1b2c3'
+  /** A credential that answers every call with `answer`. */
+  const answering = (answer: unknown): TokenCredential => ({ getToken: async () => answer as AccessToken })
+  const token = (value: string, tokenType?: string) => ({
+    token: value,
+    expiresOnTimestamp: Date.now() + 3_600_000,
+    ...(tokenType === undefined ? {} : { tokenType }),
+  })
+  const shown = (error: unknown): string =>
+    [String(error), (error as Error)?.stack, JSON.stringify(error), inspect(error, { depth: 5, showHidden: true })].join('\n')
+
+  /** Sends one request through the interceptor and one through createAuthenticatedFetch; both errors. */
+  async function bothRefuse(credential: TokenCredential): Promise<unknown[]> {
+    const errors: unknown[] = []
+    const agent = new Agent().compose(bearerTokenInterceptor({ credential, scopes: 'api://resource/.default' }))
+    try {
+      errors.push(
+        await request(resourceUrl, { dispatcher: agent }).then(
+          () => expect.unreachable('sent'),
+          (error: unknown) => error,
+        ),
+      )
+    } finally {
+      await agent.close()
+    }
+    const authenticated = createAuthenticatedFetch({ credential, scopes: 'api://resource/.default' })
+    errors.push(
+      await authenticated(resourceUrl, {}).then(
+        () => expect.unreachable('sent'),
+        (error: unknown) => error,
+      ),
+    )
+    expect(seen).toHaveLength(0) // nothing reached the server
+    return errors
+  }
+
+  it('a null answer is an AzcredError, not a plain Error', async () => {
+    for (const answer of [null, undefined, {}, { token: 42 }]) {
+      for (const error of await bothRefuse(answering(answer))) {
+        expect(AzcredError.isInstance(error)).toBe(true)
+        expect(error).toMatchObject({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringContaining('the credential returned no access token') })
+      }
+    }
+  })
+
+  it("a token whose tokenType is not Bearer (such as 'pop') is refused, never sent as Bearer", async () => {
+    for (const tokenType of ['pop', 'PoP', 'mac', '']) {
+      for (const error of await bothRefuse(answering(token(PLANTED, tokenType)))) {
+        expect(error).toMatchObject({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringContaining('not a Bearer token (tokenType)') })
+        expect(shown(error)).not.toContain(PLANTED)
+      }
+    }
+  })
+
+  it('a token with a line break, space, control or non-ASCII character is refused without echoing it', async () => {
+    for (const bad of [
+      `${PLANTED}\r\nx-injected: 1`,
+      `${PLANTED}\n`,
+      `\r${PLANTED}`,
+      `${PLANTED}\0`,
+      `${PLANTED} more`,
+      `${PLANTED}\t`,
+      `${PLANTED}\x7f`,
+      `${PLANTED}é`,
+      '',
+    ]) {
+      for (const error of await bothRefuse(answering(token(bad)))) {
+        expect(error).toMatchObject({ code: 'AZCRED_RESPONSE_INVALID', message: expect.stringContaining('an access token with a line break') })
+        expect(shown(error)).not.toContain(PLANTED)
+      }
+    }
+  })
+
+  it('sends a token typed Bearer in any case, or untyped, as Bearer', async () => {
+    for (const tokenType of [undefined, 'Bearer', 'bearer', 'BEARER']) {
+      const agent = new Agent().compose(bearerTokenInterceptor({ credential: answering(token('typed-token', tokenType)), scopes: 'api://resource/.default' }))
+      try {
+        const response = await request(resourceUrl, { dispatcher: agent })
+        expect(await response.body.json()).toMatchObject({ authorization: 'Bearer typed-token' })
+      } finally {
+        await agent.close()
+      }
+      const viaFetch = await createAuthenticatedFetch({ credential: answering(token('typed-token', tokenType)), scopes: 'api://resource/.default' })(
+        resourceUrl,
+        {},
+      )
+      expect(await viaFetch.json()).toMatchObject({ authorization: 'Bearer typed-token' })
+    }
   })
 })
 
