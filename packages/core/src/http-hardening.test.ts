@@ -112,6 +112,19 @@ describe('A1: a secret never follows a redirect', () => {
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
+  it('a Location carrying user:password@ or an odd scheme shows neither the credentials nor the path', async () => {
+    let location = ''
+    const server = await listen('127.0.0.1', (_request, response) => response.writeHead(302, { location }).end())
+    location = `http://user:${PLANTED}@127.0.0.2:8443/p/${PLANTED}`
+    const withUserinfo = await failureOf(sendJsonRequest({ url: server.origin, endpointName: 'E' }))
+    expect(withUserinfo.message).toContain('redirect to http://127.0.0.2:8443,')
+    expect(exposed(withUserinfo)).not.toContain(PLANTED)
+    location = `javascript:${PLANTED}`
+    const odd = await failureOf(sendJsonRequest({ url: server.origin, endpointName: 'E' }))
+    expect(odd.message).toContain('redirect to null,')
+    expect(exposed(odd)).not.toContain(PLANTED)
+  })
+
   it('a 302 to a place that answers with a token is never accepted as the token', async () => {
     const target = await listen('127.0.0.2', (_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'stolen', expires_in: 3600, token_type: 'Bearer' }))
