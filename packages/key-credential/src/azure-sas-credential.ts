@@ -65,3 +65,14 @@ export class AzureSasCredential {
     return {}
   }
 }
+
+/**
+ * The official `@azure/core-auth` spelling of {@link AzureSasCredential}: the same class (same
+ * constructor, `update()`, `apply()`, `instanceof` either name), so code written for the official
+ * `AzureSASCredential` works unchanged.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for an empty SAS or one without `sig`.
+ * @example const sas = new AzureSASCredential(process.env.BLOB_SAS ?? '')
+ */
+export const AzureSASCredential = AzureSasCredential
+/** The official spelling of {@link AzureSasCredential}'s instance type. */
+export type AzureSASCredential = AzureSasCredential

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { isKeyCredential, isNamedKeyCredential, isSASCredential } from '@azure/core-auth'
 import { describe, expect, it } from 'vitest'
-import { AzureKeyCredential, AzureNamedKeyCredential, AzureSasCredential } from './index'
+import { AzureKeyCredential, AzureNamedKeyCredential, AzureSASCredential, AzureSasCredential } from './index'
 
 const PLANTED = 'planted-secret-value-0123456789'
 const SAS = `sv=2025-01-05&ss=b&srt=co&sp=rl&se=2030-01-01T00%3A00%3A00Z&spr=https&sig=${encodeURIComponent(`${PLANTED}+/=`)}`
@@ -15,6 +15,16 @@ describe('shapes @azure/core-auth accepts', () => {
     expect(isKeyCredential(new AzureKeyCredential(PLANTED))).toBe(true)
     expect(isNamedKeyCredential(new AzureNamedKeyCredential('account', PLANTED))).toBe(true)
     expect(isSASCredential(new AzureSasCredential(SAS))).toBe(true)
+  })
+
+  it("exports the official spelling AzureSASCredential: the same class, accepted by core-auth's isSASCredential", () => {
+    const official = new AzureSASCredential(SAS)
+    expect(AzureSASCredential).toBe(AzureSasCredential)
+    expect(isSASCredential(official)).toBe(true)
+    expect(official).toBeInstanceOf(AzureSasCredential)
+    expect(new URL(official.apply('https://account.blob.core.windows.net/c/b.txt')).searchParams.get('sig')).toBe(`${PLANTED}+/=`)
+    expect(() => new AzureSASCredential(`sv=2025-01-05&sp=r&skoid=${PLANTED}`)).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
+    expect(everythingShown(official)).not.toContain(PLANTED)
   })
 })
 
