@@ -33,7 +33,11 @@ async function startAzuriteBlob(): Promise<{ child: ChildProcess; url: string }>
   )
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output.slice(-1000)}`)), 20_000)
+    // Generous: a loaded CI machine takes long to load Azurite's modules. On timeout the child is ended here.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`Azurite did not start within 60 s:\n${output.slice(-1000)}`))
+    }, 60_000)
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8')
       const match = /successfully listens on (https:\/\/127\.0\.0\.1:\d+)/.exec(output)
@@ -57,7 +61,7 @@ beforeAll(async () => {
   const started = await startAzuriteBlob()
   azurite = started.child
   blobUrl = started.url
-}, 30_000)
+}, 90_000)
 afterAll(async () => {
   if (azurite !== undefined && azurite.exitCode === null) {
     const exited = new Promise((resolve) => azurite.once('exit', resolve))
