@@ -114,12 +114,12 @@ describe('failures', () => {
   })
 
   it.each([
-    ['../x', "'/'"],
-    ['a/b', "'/'"],
-    ['', 'got ""'],
-    ['..', '".."'],
-    ['tenant?x=1', "'?'"],
-  ])('refuses tenant id %j before any request', (tenantId, named) => {
+    ['../x', 'character 3 is not allowed'],
+    ['a/b', 'character 2 is not allowed'],
+    ['', 'tenantId must be a tenant GUID'],
+    ['..', "no '..'"],
+    ['tenant?x=1', 'character 7 is not allowed'],
+  ])('refuses tenant id %j before any request, without repeating it', (tenantId, named) => {
     const construct = () => new ClientSecretCredential(tenantId, 'client', 'secret', { authorityHost: emulator.authorityHost })
     expect(construct).toThrow(AzcredError)
     try {
@@ -127,7 +127,8 @@ describe('failures', () => {
     } catch (error) {
       expect((error as AzcredError).code).toBe('AZCRED_CONFIG_INVALID')
       expect((error as AzcredError).message).toContain('tenantId')
-      expect((error as AzcredError).message).toContain(named.replaceAll("'", '"'))
+      expect((error as AzcredError).message).toContain(named)
+      if (tenantId.length > 2) expect((error as AzcredError).message).not.toContain(tenantId)
     }
     expect(emulator.requests).toHaveLength(0)
   })
@@ -156,7 +157,7 @@ describe('failures', () => {
   it('refuses empty scopes, client id and secret with AZCRED_CONFIG_INVALID before any request', async () => {
     const app = emulator.registerApp()
     const credential = credentialFor(app)
-    await expect(credential.getToken([])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes is empty') })
+    await expect(credential.getToken([])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes must be a string or an array of 1 to 100 strings') })
     await expect(credential.getToken(['  '])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes[0]') })
     expect(() => credentialFor({ ...app, clientId: '' })).toThrow(/clientId is empty/)
     expect(() => credentialFor({ ...app, clientSecret: ' ' })).toThrow(/clientSecret is empty/)
