@@ -123,6 +123,8 @@ export function createImdsHost(base: string, probeTimeoutMs: number | undefined)
   }
 }
 
+const hosts = new Map<string, ManagedIdentityHost>()
+
 /**
  * The IMDS host the options describe: base from {@link resolveImdsEndpoint}, probe on when
  * `options.probe` asks for it (default timeout {@link DEFAULT_PROBE_TIMEOUT_MS}) unless the base comes
@@ -134,5 +136,13 @@ export function createImdsHostFromOptions(options: Pick<ManagedIdentityCredentia
   // A pod identity endpoint is assumed present, as the official libraries do (it may not answer like IMDS).
   const skip = !probe || (endpoint === undefined && readEnv(ENV_POD_IDENTITY_AUTHORITY_HOST) !== undefined)
   const probeTimeoutMs = skip ? undefined : probe === true ? DEFAULT_PROBE_TIMEOUT_MS : (probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS)
-  return createImdsHost(resolveImdsEndpoint(endpoint), probeTimeoutMs)
+  const base = resolveImdsEndpoint(endpoint)
+  // Credentials with the same base and probe share one host object (less heap per credential).
+  const key = `${probeTimeoutMs} ${base}`
+  let host = hosts.get(key)
+  if (host === undefined) {
+    host = createImdsHost(base, probeTimeoutMs)
+    if (hosts.size < 64) hosts.set(key, host)
+  }
+  return host
 }

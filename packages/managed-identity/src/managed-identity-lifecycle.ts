@@ -2,8 +2,8 @@ import { type AbortSignalLike, type FetchLike, type GetTokenOptions, TokenLifecy
 import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
 import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone } from './managed-identity-request'
 
-/** Managed identity's retry defaults: 10 attempts within 75 s, 1 s doubling to 10 s, 10 s after a 410. */
-export const MANAGED_IDENTITY_RETRY = { maxAttempts: 10, maxElapsedMs: 75_000, baseDelayMs: 1_000, maxDelayMs: 10_000, goneDelayMs: 10_000 }
+/** Managed identity's retry defaults: 10 attempts within 75 s, 1 s doubling to 10 s (and 10 s after a 410, `goneDelayMs`). */
+export const MANAGED_IDENTITY_RETRY = Object.freeze({ maxAttempts: 10, maxElapsedMs: 75_000, baseDelayMs: 1_000, maxDelayMs: 10_000 })
 
 // Managed identity has no tenant to switch to; the engine still keys its cache by one.
 const NO_TENANT = 'managed-identity'
@@ -18,7 +18,9 @@ export function createManagedIdentityLifecycle(
   options: ManagedIdentityCredentialOptions,
   fetchOverride?: FetchLike,
 ): TokenLifecycle {
-  const { goneDelayMs, ...retry } = { ...MANAGED_IDENTITY_RETRY, ...options.retry }
+  // Without retry options every credential shares the one frozen default (less heap per credential).
+  const { goneDelayMs = 10_000, ...custom } = options.retry ?? {}
+  const retry = options.retry === undefined ? MANAGED_IDENTITY_RETRY : { ...MANAGED_IDENTITY_RETRY, ...custom }
   const { timeoutMs } = options
   const fetch = fetchOverride ?? options.fetch
   return new TokenLifecycle({
