@@ -1,6 +1,7 @@
 // Storage Shared Key signing of one request: our node:crypto and WebCrypto signers against the
 // official StorageSharedKeyCredentialPolicy and a plain hand-written createHmac signer, same run.
 import { createHmac } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
 // On Node the package resolves to its node:crypto build; `./webcrypto` is the build edge runtimes get.
 import { createSharedKeySigner } from '@azcred/shared-key'
 import { createSharedKeySigner as createWebCryptoSigner } from '@azcred/shared-key/webcrypto'
@@ -102,4 +103,12 @@ export async function benchSharedKey(row, fmt) {
     true,
   )
   row('Shared Key reference points (signatures/s)', `hand-written ${fmt(rates.manual)}`, '-', `HMAC alone ${fmt(rates.hmacOnly)}`, '-', true)
+}
+
+// `node bench/src/shared-key-bench.mjs`: these rows alone (run-all.mjs prints them with the others).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const fmt = (value, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  const rows = []
+  await benchSharedKey((metric, ours, official, ratio, goal, met) => rows.push({ metric, ours, official, ratio, goal, met: met ? 'yes' : 'NO' }), fmt)
+  console.table(rows)
 }

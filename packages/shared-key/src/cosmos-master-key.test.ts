@@ -21,3 +21,34 @@ describe('Cosmos DB master-key authorization', () => {
     expect(Math.abs(Date.parse(headers['x-ms-date']) - Date.now())).toBeLessThan(5_000)
   })
 })
+
+describe('Cosmos DB fields are one line each', () => {
+  it('refuses a line break or control character in the type, link or date, naming the field, never the key or value', async () => {
+    const planted = 'planted-link-7e6d'
+    const base = { method: 'GET', resourceType: 'docs', resourceLink: 'dbs/a/colls/b/docs/c', date: DATE }
+    const cases: [string, Record<string, unknown>][] = [
+      ['resourceLink', { resourceLink: `dbs/a\ndocs\n${planted}` }],
+      ['resourceLink', { resourceLink: `${planted}\0` }],
+      ['resourceType', { resourceType: 'docs\r\n' }],
+      ['date', { date: `${DATE}\n${planted}` }],
+      ['resourceLink', { resourceLink: undefined }],
+    ]
+    for (const create of [createCosmosMasterKeySigner, createNodeCosmosSigner]) {
+      for (const [field, change] of cases) {
+        const error = await create({ masterKey: MASTER_KEY })
+          .authorize({ ...base, ...change } as never)
+          .then(
+            () => expect.unreachable('signed'),
+            (failure: unknown) => failure,
+          )
+        expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining(`${field} is not a string or contains a line break`) })
+        const shown = [String(error), JSON.stringify(error), (error as Error).stack].join()
+        expect(shown).not.toContain(planted)
+        expect(shown).not.toContain(MASTER_KEY)
+      }
+      await expect(create({ masterKey: MASTER_KEY }).authorize({ ...base, method: 'GET\nPUT' })).rejects.toMatchObject({
+        message: expect.stringContaining('request.method'),
+      })
+    }
+  })
+})
