@@ -103,6 +103,11 @@ describe('x-ms-* header order, against the official policy (which copies the ser
     expect(ours).toBe(official)
   })
 
+  it('query parameter names keep the code-unit order the official policy uses there', async () => {
+    const [official, ours] = await officialAndOurs('GET', `${url}?ia=3&i_=2&i0=1&i-b=4&ib=5`, { 'x-ms-meta-i0': 'a', 'x-ms-meta-i_': 'b' })
+    expect(ours).toBe(official)
+  })
+
   it('300 random sets of header names over every header-name character (seeded)', async () => {
     const alphabet = "!#$%&'*+-.^_`|~0129abyz"
     let seed = 11

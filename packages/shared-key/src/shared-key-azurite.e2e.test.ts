@@ -130,6 +130,11 @@ describe('Blob with Shared Key', () => {
     expect(put.status).toBe(201)
   })
 
+  it('signs query parameter names in code-unit order, as the service does there', async () => {
+    const listed = await send('GET', `${azurite.blob}?comp=list&ia=3&i_=2&i0=1&i-b=4&ib=5`)
+    expect(listed.status).toBe(200)
+  })
+
   it('accepts an x-ms-version newer than this Azurite release knows (started with --skipApiVersionCheck)', async () => {
     expect((await send('GET', `${azurite.blob}?comp=list`, { headers: { 'x-ms-version': '2099-01-01' } })).status).toBe(200)
   })
