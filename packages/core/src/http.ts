@@ -78,13 +78,18 @@ const FINAL_NETWORK_ERROR = /^(ENOTFOUND|EAI_NONAME|\w*CERT|UNABLE_TO|INVALID_CA
 /**
  * Sends one HTTP request and returns its JSON body. Never follows a redirect (`redirect: 'manual'`,
  * also for a custom `fetch`) and reads at most {@link MAX_RESPONSE_BYTES}. Every failure becomes an
- * `AzcredError`: `AZCRED_CONFIG_INVALID` for an unparsable URL or one with `user:password@`,
+ * `AzcredError`: `AZCRED_CONFIG_INVALID` for an unparsable URL or one with `user:password@`, or a
+ * header whose name is not an HTTP token or whose value holds a line break, another control
+ * character or a character beyond Latin-1 (naming the header, never its value; nothing is sent),
  * `AZCRED_ABORTED`, `AZCRED_TIMEOUT`, `AZCRED_NETWORK_ERROR` (`retryable: false` for DNS "no such
  * name", TLS certificate and "https: answered by plain HTTP" failures), `AZCRED_TOKEN_REQUEST_FAILED`
  * for a 3xx (`retryable: false`, naming only the target's origin) or a non-2xx status (a
  * `TokenRequestError` with Entra's error fields when the body has them), `AZCRED_RESPONSE_INVALID`
  * for a 2xx answer that is not a JSON object or a body over the limit. Messages never contain the
- * request or raw body; server strings in them are capped and stripped of control characters.
+ * request or raw body; server strings in them are capped and stripped of control characters. A
+ * network error names the thrown error's `code` (such as `ECONNREFUSED`) or else its class name,
+ * never its message, and its `cause` is a copy of the thrown chain holding only each link's `name`,
+ * `code` and symbol-keyed boolean marks.
  */
 export async function sendJsonRequest(request: JsonRequest, options: HttpOptions = {}): Promise<JsonResponse> {
   throwIfAborted(options.abortSignal)
@@ -95,6 +100,15 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   } catch {}
   if (!url || url.username || url.password) {
     throw new AzcredError('AZCRED_CONFIG_INVALID', `${endpointName}: use an absolute URL without user:password@`)
+  }
+  // Checked before fetch sees them: fetch's own TypeError would quote the value (a secret header).
+  for (const name in request.headers) {
+    if (!/^[\w!#$%&'*+.^`|~-]+\n[\t -~\xa0-\xff]*$/.test(`${name}\n${request.headers[name]}`)) {
+      throw new AzcredError(
+        'AZCRED_CONFIG_INVALID',
+        `${endpointName}: the ${serverText(name)} header has a line break, control or non-Latin-1 character: check its source`,
+      )
+    }
   }
   const where = url.origin + url.pathname
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS
@@ -119,14 +133,15 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
     let code: unknown
     let final = false
     for (let link = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; link && depth < 9; depth++) {
-      if (typeof link.code === 'string') code ??= link.code
+      code ??= matching(link.code, WORD)
       final ||= FINAL_NETWORK_ERROR.test(`${link.code} ${link.message}`)
       link = link.cause as typeof link
     }
+    const cause = copyChain(error)
     return new AzcredError(
       'AZCRED_NETWORK_ERROR',
-      `could not reach ${endpointName} at ${where} (${stage}): ${serverText(code ?? (error as Error | undefined)?.message) ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
-      final ? { cause: error, retryable: false } : { cause: error },
+      `could not reach ${endpointName} at ${where} (${stage}): ${code ?? cause?.name ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
+      final ? { cause, retryable: false } : { cause },
     )
   }
   try {
@@ -201,7 +216,7 @@ function interpret(request: JsonRequest, response: Response, text: string): Json
   const { error_codes, trace_id, correlation_id, claims } = body
   const details: TokenRequestErrorDetails = { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }
   // Only a string that looks like an OAuth error token (`invalid_client`) is Entra's error.
-  const error = matching(body.error, /^\w{1,64}$/)
+  const error = matching(body.error, WORD)
   if (!error) {
     throw new TokenRequestError(
       `${request.endpointName} answered HTTP ${status} with ${contentType}${isObject ? '' : ' (not a JSON error)'}: the service or a proxy failed`,
@@ -222,6 +237,20 @@ function interpret(request: JsonRequest, response: Response, text: string): Json
   throw new TokenRequestError(`${request.endpointName} refused the request (HTTP ${status} ${error}${code}): ${hint}${ids}`, details)
 }
 
+/**
+ * A copy of a thrown error's `cause` chain (at most 9 links) with only each link's `name`, `code` and
+ * symbol-keyed boolean marks: its message, and any other field, may quote the URL or a header.
+ */
+function copyChain(link: unknown, depth = 0): Record<PropertyKey, unknown> | undefined {
+  if (!link || depth > 8) return undefined
+  const from = link as Record<PropertyKey, unknown>
+  const copy: Record<PropertyKey, unknown> = { name: matching(from.name, WORD), code: matching(from.code, WORD), cause: copyChain(from.cause, depth + 1) }
+  for (const key of Object.getOwnPropertySymbols(from)) if (typeof from[key] === 'boolean') copy[key] = from[key]
+  return copy
+}
+
+// An OAuth error token, error code or class name: word characters only.
+const WORD = /^\w{1,64}$/
 // Shaped like a GUID: 36 hex digits and dashes.
 const GUID = /^[\da-f-]{36}$/i
 
