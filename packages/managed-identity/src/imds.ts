@@ -1,6 +1,6 @@
 import type { AccessToken, GetTokenOptions, TokenCredential, TokenLifecycle } from '@azcred/core'
 import { createImdsHostFromOptions } from './managed-identity-imds'
-import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
+import { createManagedIdentityLifecycle, getManagedIdentityToken } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 
 export { DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT, ENV_POD_IDENTITY_AUTHORITY_HOST, PROBE_NEGATIVE_TTL_MS } from './managed-identity-imds'
@@ -36,6 +36,6 @@ export class ManagedIdentityCredential implements TokenCredential {
    * @throws AzcredError see the class documentation.
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
-    return this.#lifecycle.getToken(scopes, withoutTenant(options))
+    return getManagedIdentityToken(this.#lifecycle, scopes, options)
   }
 }

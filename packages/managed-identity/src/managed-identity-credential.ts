@@ -15,7 +15,7 @@ import { createAzureMlHost, ENV_DEFAULT_IDENTITY_CLIENT_ID, ENV_MSI_SECRET } fro
 import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
 import { directFetch } from './managed-identity-direct-fetch'
 import { createImdsHostFromOptions } from './managed-identity-imds'
-import { createManagedIdentityLifecycle, withoutTenant } from './managed-identity-lifecycle'
+import { createManagedIdentityLifecycle, getManagedIdentityToken, withoutTenant } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 import { type ManagedIdentityHost, parseEndpoint } from './managed-identity-request'
 import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
@@ -119,6 +119,6 @@ export class ManagedIdentityCredential implements TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     if (this.#refusal !== undefined) return Promise.reject(this.#refusal)
     if (this.#workload !== undefined) return this.#workload.getToken(scopes, withoutTenant(options))
-    return (this.#lifecycle as TokenLifecycle).getToken(scopes, withoutTenant(options))
+    return getManagedIdentityToken(this.#lifecycle as TokenLifecycle, scopes, options)
   }
 }

@@ -381,6 +381,21 @@ describe('B8: the IMDS probe ends too when its last waiter aborts', () => {
   })
 })
 
+describe('B7: bad input is AZCRED_CONFIG_INVALID whatever happened before', () => {
+  it('two resources at once are refused even while a remembered failure would answer', async () => {
+    hostEnvironment({})
+    const closed = await recordingServer(() => {})
+    closed.server.close()
+    closed.server.closeAllConnections()
+    const credential = new ManagedIdentityCredential({ endpoint: closed.url, retry: { maxAttempts: 1 } })
+    await expect(credential.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_NETWORK_ERROR' })
+    await expect(credential.getToken([SCOPE, 'https://storage.azure.com/.default'])).rejects.toMatchObject({
+      code: 'AZCRED_CONFIG_INVALID',
+      message: expect.stringContaining('one resource at a time'),
+    })
+  })
+})
+
 describe('B10: errors retrying cannot fix are final for managed identity', () => {
   it('an https: endpoint answered by plain HTTP fails once, not for the whole retry budget', async () => {
     hostEnvironment({})

@@ -1,4 +1,4 @@
-import { type AbortSignalLike, type FetchLike, type GetTokenOptions, TokenLifecycle, type TokenRequest } from '@azcred/core'
+import { type AbortSignalLike, type AccessToken, type FetchLike, type GetTokenOptions, TokenLifecycle, type TokenRequest } from '@azcred/core'
 import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
 import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone } from './managed-identity-request'
 
@@ -45,4 +45,18 @@ export function createManagedIdentityLifecycle(
 /** Managed identity ignores `tenantId` (the identity lives in the resource's tenant). */
 export function withoutTenant(options: GetTokenOptions | undefined): GetTokenOptions | undefined {
   return options?.tenantId === undefined ? options : { ...options, tenantId: undefined }
+}
+
+/**
+ * `lifecycle.getToken` without a `tenantId`; more than one scope is refused first, before the cache
+ * or a remembered failure could answer for it.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for more than one scope.
+ */
+export function getManagedIdentityToken(lifecycle: TokenLifecycle, scopes: string | string[], options: GetTokenOptions | undefined): Promise<AccessToken> {
+  try {
+    if (Array.isArray(scopes) && scopes.length > 1) scopeToResource(scopes)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return lifecycle.getToken(scopes, withoutTenant(options))
 }
