@@ -31,7 +31,7 @@ const AZCRED_ERROR = Symbol.for('azcred.error')
  */
 export class AzcredError extends Error {
   /** The stable code. */
-  readonly code: AzcredErrorCode
+  declare readonly code: AzcredErrorCode
   /** `false` when retrying cannot help (DNS "no such name", TLS certificate, a redirect); present only when set. */
   declare readonly retryable?: boolean
 
@@ -83,7 +83,7 @@ export class TokenRequestError extends AzcredError {
   declare readonly error: string | undefined
   declare readonly errorCodes: number[]
   /** The first Entra code as `AADSTSnnnn`, or undefined. */
-  readonly aadstsCode: string | undefined
+  declare readonly aadstsCode: string | undefined
   declare readonly traceId: string | undefined
   declare readonly correlationId: string | undefined
   declare readonly retryAfterMs: number | undefined

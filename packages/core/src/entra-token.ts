@@ -2,6 +2,7 @@ import { AzcredError } from './azcred-error'
 import { type HttpOptions, sendJsonRequest } from './http'
 import type { AccessToken } from './token-credential'
 import type { TokenRequest } from './token-lifecycle'
+import { assertConfig } from './validate'
 
 declare const __AZCRED_VERSION__: string
 
@@ -74,7 +75,7 @@ export function tokenRequestClaims(claims: string | undefined, enableCae: boolea
     parsed = JSON.parse(claims || '{}')
   } catch {}
   // Only a plain JSON object has `Object` as its constructor (not an array, string, number or null).
-  if (parsed?.constructor !== Object) throw new AzcredError('AZCRED_CONFIG_INVALID', 'claims must be a JSON object (the decoded claims challenge)')
+  assertConfig(parsed?.constructor === Object, 'claims must be a JSON object (the decoded claims challenge)')
   parsed.access_token = { ...(parsed.access_token as object), xms_cc: { values: ['cp1'] } }
   return JSON.stringify(parsed)
 }
@@ -131,13 +132,6 @@ export async function requestClientCredentialsToken(input: ClientCredentialsToke
   }
   const claims = tokenRequestClaims(request.claims, request.enableCae)
   if (claims !== undefined) form.claims = claims
-  return requestEntraToken({
-    authorityHost: input.authorityHost,
-    tenantId: request.tenantId,
-    form,
-    fetch: input.fetch,
-    timeoutMs: request.timeoutMs ?? input.timeoutMs,
-    abortSignal: request.abortSignal,
-    hints: input.hints,
-  })
+  // The input's authorityHost, fetch, timeoutMs and hints pass through; the engine's signal ends the request.
+  return requestEntraToken({ ...input, tenantId: request.tenantId, form, abortSignal: request.abortSignal })
 }

@@ -1,6 +1,7 @@
 import { AzcredError, TokenRequestError, type TokenRequestErrorDetails } from './azcred-error'
 import { hintForEntraCode } from './entra-error-hints'
 import type { AbortSignalLike } from './token-credential'
+import { assertConfig } from './validate'
 
 /** The subset of `fetch` azcred calls; pass your own (undici, a proxy-aware one, a test double). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
@@ -98,17 +99,13 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   try {
     url = new URL(request.url)
   } catch {}
-  if (!url || url.username || url.password) {
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `${endpointName}: use an absolute URL without user:password@`)
-  }
+  assertConfig(url && !url.username && !url.password, `${endpointName}: use an absolute URL without user:password@`)
   // Checked before fetch sees them: fetch's own TypeError would quote the value (a secret header).
   for (const name in request.headers) {
-    if (!/^[\w!#$%&'*+.^`|~-]+\n[\t -~\xa0-\xff]*$/.test(`${name}\n${request.headers[name]}`)) {
-      throw new AzcredError(
-        'AZCRED_CONFIG_INVALID',
-        `${endpointName}: the ${serverText(name)} header has a line break, control or non-Latin-1 character: check its source`,
-      )
-    }
+    assertConfig(
+      /^[\w!#$%&'*+.^`|~-]+\n[\t -~\xa0-\xff]*$/.test(`${name}\n${request.headers[name]}`),
+      `${endpointName}: the ${serverText(name)} header has a line break, control or non-Latin-1 character: check its source`,
+    )
   }
   const where = url.origin + url.pathname
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS
@@ -132,12 +129,19 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
     // undici nests the system error (with its `code`) one or more `cause`s deep.
     let code: unknown
     let final = false
-    for (let link = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; link && depth < 9; depth++) {
-      code ??= matching(link.code, WORD)
-      final ||= FINAL_NETWORK_ERROR.test(`${link.code} ${link.message}`)
-      link = link.cause as typeof link
+    // A copy of the chain (at most 9 links) with each link's `name`, `code` and symbol-keyed boolean
+    // marks only: a message, or any other field, may quote the URL or a header.
+    const copy = (link: unknown, depth: number): Record<PropertyKey, unknown> | undefined => {
+      if (!link || depth > 8) return
+      const from = link as Record<PropertyKey, unknown>
+      const kept: Record<PropertyKey, unknown> = { name: matching(from.name, WORD), code: matching(from.code, WORD), cause: copy(from.cause, depth + 1) }
+      for (const key of Object.getOwnPropertySymbols(from)) if (typeof from[key] === 'boolean') kept[key] = from[key]
+      // The outermost code wins: it is assigned after the inner links'.
+      code = kept.code ?? code
+      final ||= FINAL_NETWORK_ERROR.test(`${from.code} ${from.message}`)
+      return kept
     }
-    const cause = copyChain(error)
+    const cause = copy(error, 0)
     return new AzcredError(
       'AZCRED_NETWORK_ERROR',
       `could not reach ${endpointName} at ${where} (${stage}): ${code ?? cause?.name ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
@@ -235,18 +239,6 @@ function interpret(request: JsonRequest, response: Response, text: string): Json
   const hint = hintForEntraCode(errorCodes[0], request.hints) ?? 'see error_codes in the Entra ID error reference'
   const ids = details.traceId === undefined ? '' : ` [trace ${details.traceId}, correlation ${details.correlationId ?? 'none'}]`
   throw new TokenRequestError(`${request.endpointName} refused the request (HTTP ${status} ${error}${code}): ${hint}${ids}`, details)
-}
-
-/**
- * A copy of a thrown error's `cause` chain (at most 9 links) with only each link's `name`, `code` and
- * symbol-keyed boolean marks: its message, and any other field, may quote the URL or a header.
- */
-function copyChain(link: unknown, depth = 0): Record<PropertyKey, unknown> | undefined {
-  if (!link || depth > 8) return undefined
-  const from = link as Record<PropertyKey, unknown>
-  const copy: Record<PropertyKey, unknown> = { name: matching(from.name, WORD), code: matching(from.code, WORD), cause: copyChain(from.cause, depth + 1) }
-  for (const key of Object.getOwnPropertySymbols(from)) if (typeof from[key] === 'boolean') copy[key] = from[key]
-  return copy
 }
 
 // An OAuth error token, error code or class name: word characters only.

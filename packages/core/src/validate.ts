@@ -58,8 +58,7 @@ export function checkNumber(value: unknown, optionName: string, max: number, min
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the option and how to provide it.
  */
 export function assertNonEmpty(value: unknown, optionName: string, howToFix: string): asserts value is string {
-  if (typeof value === 'string' && value.trim() !== '') return
-  throw new AzcredError('AZCRED_CONFIG_INVALID', `${optionName} is ${value === undefined ? 'missing' : 'empty'}: ${howToFix}`)
+  assertConfig(typeof value === 'string' && value.trim() !== '', `${optionName} is ${value === undefined ? 'missing' : 'empty'}: ${howToFix}`)
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
@@ -88,12 +87,10 @@ export function normalizeAuthorityHost(value: string, options: AuthorityHostOpti
     url = new URL(value)
   } catch {}
   const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && options.allowInsecureConnection === true && isLoopbackHostname(url.hostname))
-  if (url === undefined || !secure || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new AzcredError(
-      'AZCRED_CONFIG_INVALID',
-      `${optionName} must be an https: URL without query, fragment or credentials, such as https://login.microsoftonline.com (http: only on loopback, with allowInsecureConnection: true)`,
-    )
-  }
+  assertConfig(
+    url && secure && !url.search && !url.hash && !url.username && !url.password,
+    `${optionName} must be an https: URL without query, fragment or credentials, such as https://login.microsoftonline.com (http: only on loopback, with allowInsecureConnection: true)`,
+  )
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
 
