@@ -3,15 +3,16 @@
 // no flow bundles another's.
 const ONE_RESOURCE = 'app-only flows take exactly one "<resource>/.default" scope'
 const COMMON_HINTS: Record<number, string> = {
-  700016: 'no app with this clientId in the tenant: check clientId, tenantId and the cloud',
-  90002: 'tenant not found: check tenantId and that authorityHost is the right cloud',
+  700016: 'no such app in the tenant: check clientId, tenantId and the cloud',
+  90002: 'no such tenant: check tenantId and the cloud (authorityHost)',
   70011: ONE_RESOURCE,
   700022: ONE_RESOURCE,
-  500011: 'the resource in the scope is not in the tenant: check the scope',
-  50196: 'request loop detected: reuse tokens, do not request one per call',
+  500011: "the scope's resource is not in the tenant: check the scope",
+  50196: 'request loop: reuse tokens instead of requesting one per call',
 }
 
-/** A fix hint for an Entra code: the flow's own first, then the common ones. */
+/** A fix hint for an Entra code: the flow's own first, then the common ones (none for no code). */
 export function hintForEntraCode(code: number | undefined, flowHints?: Record<number, string>): string | undefined {
-  return code === undefined ? undefined : (flowHints?.[code] ?? COMMON_HINTS[code])
+  // An undefined code reads the key "undefined", which no hint table has.
+  return flowHints?.[code as number] ?? COMMON_HINTS[code as number]
 }

@@ -104,7 +104,7 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   for (const name in request.headers) {
     assertConfig(
       /^[\w!#$%&'*+.^`|~-]+\n[\t -~\xa0-\xff]*$/.test(`${name}\n${request.headers[name]}`),
-      `${endpointName}: the ${serverText(name)} header has a line break, control or non-Latin-1 character: check its source`,
+      `${endpointName}: header ${serverText(name)} has a line break, control or non-Latin-1 character: remove it`,
     )
   }
   const where = url.origin + url.pathname
@@ -213,19 +213,17 @@ function interpret(request: JsonRequest, response: Response, text: string): Json
   } catch {}
   const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
   const body = (isObject ? parsed : {}) as Record<string, unknown>
+  const answered = `${request.endpointName} answered HTTP ${status} with ${contentType}`
   if (response.ok) {
     if (isObject) return { status, headers: response.headers, body }
-    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${request.endpointName} answered HTTP ${status} with ${contentType}, not a JSON object: check the URL`)
+    throw new AzcredError('AZCRED_RESPONSE_INVALID', `${answered}, not a JSON object: check the URL`)
   }
   const { error_codes, trace_id, correlation_id, claims } = body
   const details: TokenRequestErrorDetails = { status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }
   // Only a string that looks like an OAuth error token (`invalid_client`) is Entra's error.
   const error = matching(body.error, WORD)
   if (!error) {
-    throw new TokenRequestError(
-      `${request.endpointName} answered HTTP ${status} with ${contentType}${isObject ? '' : ' (not a JSON error)'}: the service or a proxy failed`,
-      details,
-    )
+    throw new TokenRequestError(`${answered}${isObject ? '' : ' (not a JSON error)'}: the service or a proxy failed`, details)
   }
   const errorCodes = Array.isArray(error_codes) ? (error_codes.filter(Number.isSafeInteger).slice(0, 9) as number[]) : []
   Object.assign(details, {

@@ -24,7 +24,7 @@ describe('resolveTenant', () => {
   it('never repeats the requested tenant in a refusal', () => {
     const requested = 'plantedsecretlookingtenant'
     expect(() => resolveTenant(home, requested, [])).toThrow(
-      'getToken options.tenantId names a tenant this credential may not use: add it (or "*") to additionallyAllowedTenants, or to AZURE_ADDITIONALLY_ALLOWED_TENANTS',
+      'getToken options.tenantId is not allowed: add it (or "*") to additionallyAllowedTenants or AZURE_ADDITIONALLY_ALLOWED_TENANTS',
     )
     expect(() => resolveTenant(home, `${requested}~x`, [])).toThrow(expect.objectContaining({ message: expect.not.stringContaining('planted') }))
   })

@@ -25,7 +25,7 @@ export function resolveTenant(configured: string, requested: string | undefined,
   if (lower === configured.toLowerCase()) return configured
   assertConfig(
     allowed.includes('*') || allowed.includes(lower),
-    `getToken options.tenantId names a tenant this credential may not use: add it (or "*") to additionallyAllowedTenants, or to ${ENV_ADDITIONALLY_ALLOWED_TENANTS}`,
+    `getToken options.tenantId is not allowed: add it (or "*") to additionallyAllowedTenants or ${ENV_ADDITIONALLY_ALLOWED_TENANTS}`,
   )
   return requested
 }

@@ -104,7 +104,7 @@ interface CacheEntry {
   settled: Promise<AccessToken> | undefined
   refreshAt: number
   validUntil: number
-  nextRefreshAttempt: number
+  nextAttemptAt: number
   /** Requests in flight: the plain one under `undefined`, claims challenges under their claims. */
   flights: Map<string | undefined, Flight>
 }
@@ -230,7 +230,7 @@ export class TokenLifecycle {
     const now = Date.now()
     let flight = entry.flights.get(claims)
     if (claims === undefined && entry.settled !== undefined && now < entry.validUntil) {
-      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextRefreshAttempt && now >= this.#blockedUntil && !signal?.aborted) {
+      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextAttemptAt && now >= this.#blockedUntil && !signal?.aborted) {
         // The caller that started a background refresh holds it until its signal fires.
         this.#join(this.#start(entry, request, true), signal).catch(ignore)
       }
@@ -247,20 +247,74 @@ export class TokenLifecycle {
     const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
     let entry = this.#entries.get(key)
     if (entry === undefined) {
-      entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextRefreshAttempt: 0, flights: new Map() }
+      entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map() }
       this.#entries.set(key, entry)
       if (tenantId === this.#defaultTenant && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
     }
     return entry
   }
 
-  /** Starts one shared request with its own AbortController. */
+  /**
+   * Starts one shared request with its own AbortController; a token it gets is stored in `entry`.
+   * Its rejection is handled here too: every waiter may have aborted.
+   */
   #start(entry: CacheEntry, request: TokenRequest, refresh: boolean): Flight {
     const controller = new AbortController()
-    request.abortSignal = controller.signal
-    const flight: Flight = { controller, waiters: 0, promise: this.#acquire(entry, request, refresh) }
+    const started = Date.now()
     const { flights } = entry
     const key = request.claims
+    request.abortSignal = controller.signal
+    const flight: Flight = {
+      controller,
+      waiters: 0,
+      promise: this.#fetchWithRetry(request, refresh).then(
+        ({ token, attempts }) => {
+          const now = Date.now()
+          const { refresh: options } = this.#config
+          const expires = token.expiresOnTimestamp
+          const validUntil = expires - (options?.clockSkewMs ?? 30_000)
+          const half = Math.max(0, expires - now) / 2
+          // Entra's refresh_in, else a margin plus this credential's jitter, at most half the lifetime.
+          const refreshAt = Math.min(
+            token.refreshAfterTimestamp ??
+              expires - Math.min((options?.marginMs ?? 300_000) + this.#jitterFraction * Math.min(options?.maxJitterMs ?? 600_000, half), half),
+            validUntil,
+          )
+          const stored: AccessToken = {
+            token: token.token,
+            expiresOnTimestamp: expires,
+            refreshAfterTimestamp: refreshAt,
+            tokenType: token.tokenType ?? 'Bearer',
+          }
+          entry.settled = Promise.resolve(stored)
+          entry.refreshAt = refreshAt
+          entry.validUntil = validUntil
+          entry.nextAttemptAt = 0
+          this.#emit(refresh ? 'refreshed' : 'acquired', request, {
+            durationMs: now - started,
+            attempts,
+            expiresOnTimestamp: expires,
+            refreshAtTimestamp: refreshAt,
+          })
+          return stored
+        },
+        (error: unknown) => {
+          if (refresh) {
+            const { code, status, aadstsCode } = error as Partial<TokenRequestError>
+            // An aborted refresh (its holder went away) may run again at the next call.
+            if (code !== 'AZCRED_ABORTED') entry.nextAttemptAt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
+            this.#emit('refresh-failed', request, {
+              code: code ?? 'UNKNOWN',
+              status,
+              aadstsCode,
+              nextAttemptAt: entry.nextAttemptAt,
+              validUntil: entry.validUntil,
+            })
+          }
+          throw error
+        },
+      ),
+    }
     flights.set(key, flight)
     const done = (): void => {
       if (flights.get(key) === flight) flights.delete(key)
@@ -287,65 +341,6 @@ export class TokenLifecycle {
       signal?.addEventListener?.('abort', onAbort)
       flight.promise.then(resolve, reject).finally(end)
     })
-  }
-
-  #acquire(entry: CacheEntry, request: TokenRequest, refresh: boolean): Promise<AccessToken> {
-    const started = Date.now()
-    const promise = this.#fetchWithRetry(request, refresh).then(
-      ({ token, attempts }) => {
-        const stored = this.#store(entry, token)
-        this.#emit(refresh ? 'refreshed' : 'acquired', request, {
-          durationMs: Date.now() - started,
-          attempts,
-          expiresOnTimestamp: token.expiresOnTimestamp,
-          refreshAtTimestamp: entry.refreshAt,
-        })
-        return stored
-      },
-      (error: unknown) => {
-        if (refresh) {
-          const { code, status, aadstsCode } = error as Partial<TokenRequestError>
-          // An aborted refresh (its holder went away) may run again at the next call.
-          if (code !== 'AZCRED_ABORTED') entry.nextRefreshAttempt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
-          this.#emit('refresh-failed', request, {
-            code: code ?? 'UNKNOWN',
-            status,
-            aadstsCode,
-            nextAttemptAt: entry.nextRefreshAttempt,
-            validUntil: entry.validUntil,
-          })
-        }
-        throw error
-      },
-    )
-    promise.catch(ignore) // waiters may all have aborted; the rejection is theirs, not unhandled
-    return promise
-  }
-
-  #store(entry: CacheEntry, token: AccessToken): AccessToken {
-    const now = Date.now()
-    const refresh = this.#config.refresh
-    const validUntil = token.expiresOnTimestamp - (refresh?.clockSkewMs ?? 30_000)
-    let refreshAt: number
-    if (token.refreshAfterTimestamp !== undefined) {
-      refreshAt = Math.min(token.refreshAfterTimestamp, validUntil)
-    } else {
-      const lifetime = Math.max(0, token.expiresOnTimestamp - now)
-      const jitter = this.#jitterFraction * Math.min(refresh?.maxJitterMs ?? 600_000, lifetime / 2)
-      const before = Math.min((refresh?.marginMs ?? 300_000) + jitter, lifetime / 2)
-      refreshAt = Math.min(token.expiresOnTimestamp - before, validUntil)
-    }
-    const stored: AccessToken = {
-      token: token.token,
-      expiresOnTimestamp: token.expiresOnTimestamp,
-      refreshAfterTimestamp: refreshAt,
-      tokenType: token.tokenType ?? 'Bearer',
-    }
-    entry.settled = Promise.resolve(stored)
-    entry.refreshAt = refreshAt
-    entry.validUntil = validUntil
-    entry.nextRefreshAttempt = 0
-    return stored
   }
 
   async #fetchWithRetry(request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number }> {

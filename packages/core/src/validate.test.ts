@@ -120,7 +120,9 @@ describe('normalizeScopes', () => {
         expectNoSecret(error, planted)
       }
     }
-    expect(() => normalizeScopes(['ok', 'abc def'])).toThrow('scopes[1] must be 1 to 1024 characters without whitespace or control characters: see character 4')
+    expect(() => normalizeScopes(['ok', 'abc def'])).toThrow(
+      'scopes[1] must be 1 to 1024 characters without whitespace or control characters: character 4 is not allowed',
+    )
   })
 })
 

@@ -9,6 +9,9 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 // could change the URL path ('/', '..', '%', '?', '#').
 const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,254}[A-Za-z0-9])?$/
 
+// Names the first character that is not allowed (index `at`, -1 or NaN for none), never the value.
+const notAllowed = (at: number): string => (at >= 0 ? `: character ${at + 1} is not allowed` : '')
+
 /**
  * Throws `AZCRED_CONFIG_INVALID` with `message` unless `ok`.
  * @throws AzcredError AZCRED_CONFIG_INVALID.
@@ -28,7 +31,7 @@ export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asse
   const at = text.search(/[^A-Za-z0-9.-]/)
   assertConfig(
     TENANT_PATTERN.test(text) && !text.includes('..'),
-    `${optionName} must be a tenant GUID or domain such as contoso.onmicrosoft.com (letters, digits, inner '.' and '-', no '..')${at < 0 ? '' : `: character ${at + 1} is not allowed`}`,
+    `${optionName} must be a tenant GUID or domain (letters, digits, inner '.' and '-', no '..')${notAllowed(at)}`,
   )
 }
 
@@ -89,7 +92,7 @@ export function normalizeAuthorityHost(value: string, options: AuthorityHostOpti
   const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && options.allowInsecureConnection === true && isLoopbackHostname(url.hostname))
   assertConfig(
     url && secure && !url.search && !url.hash && !url.username && !url.password,
-    `${optionName} must be an https: URL without query, fragment or credentials, such as https://login.microsoftonline.com (http: only on loopback, with allowInsecureConnection: true)`,
+    `${optionName} must be an https: URL without query, fragment or user:password@ (http: only on loopback with allowInsecureConnection: true)`,
   )
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
@@ -113,7 +116,7 @@ export function normalizeScopes(scopes: unknown): string[] {
     const at = typeof scope === 'string' && scope.length <= MAX_SCOPE_LENGTH ? scope.search(/[\s\p{Cc}\p{Cf}]/u) : Number.NaN
     assertConfig(
       scope !== '' && at < 0,
-      `scopes[${index}] must be 1 to ${MAX_SCOPE_LENGTH} characters without whitespace or control characters${at >= 0 ? `: see character ${at + 1}` : ''}`,
+      `scopes[${index}] must be 1 to ${MAX_SCOPE_LENGTH} characters without whitespace or control characters${notAllowed(at)}`,
     )
   })
   return list as string[]
