@@ -157,7 +157,10 @@ describe('failures', () => {
   it('refuses empty scopes, client id and secret with AZCRED_CONFIG_INVALID before any request', async () => {
     const app = emulator.registerApp()
     const credential = credentialFor(app)
-    await expect(credential.getToken([])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes must be a string or an array of 1 to 100 strings') })
+    await expect(credential.getToken([])).rejects.toMatchObject({
+      code: 'AZCRED_CONFIG_INVALID',
+      message: expect.stringContaining('scopes must be a string or an array of 1 to 100 strings'),
+    })
     await expect(credential.getToken(['  '])).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: expect.stringContaining('scopes[0]') })
     expect(() => credentialFor({ ...app, clientId: '' })).toThrow(/clientId is empty/)
     expect(() => credentialFor({ ...app, clientSecret: ' ' })).toThrow(/clientSecret is empty/)
