@@ -49,7 +49,7 @@ export class AzcredError extends Error {
 
   /** True for any azcred error, also one thrown by another installed copy of azcred. */
   static isInstance(value: unknown): value is AzcredError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[AZCRED_ERROR] === true
+    return (value as Record<symbol, unknown> | null | undefined)?.[AZCRED_ERROR] === true
   }
 
   /** What `JSON.stringify` shows: the name, message and the error's own fields (no stack, no cause). */

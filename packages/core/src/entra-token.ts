@@ -92,7 +92,7 @@ export async function requestEntraToken(request: EntraTokenRequest): Promise<Acc
       url: tokenEndpoint(request.authorityHost, request.tenantId),
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': USER_AGENT },
-      body: new URLSearchParams(request.form).toString(),
+      body: `${new URLSearchParams(request.form)}`,
       endpointName,
       hints: request.hints,
     },

@@ -149,23 +149,18 @@ function logEvent(event: TokenEvent): void {
 export class TokenLifecycle {
   readonly #config: TokenLifecycleConfig
   readonly #allowedTenants: string[]
-  readonly #defaultTenant: string
   readonly #entries = new Map<string, CacheEntry>()
   /** The entries of the configured tenant without CAE for one scope, by that scope: all the fast path reads. */
   readonly #fast = new Map<unknown, CacheEntry>()
   readonly #retry: Required<RetryOptions>
-  readonly #random: () => number
   readonly #jitterFraction: number
   readonly #onEvent: TokenEventListener | undefined
-  /** Nothing is sent before this time; a caller either waits (a 429 within its budget) or gets #blockError. */
-  #blockedUntil = 0
-  #blockError: unknown
-  #blockWaits = false
+  /** Nothing is sent before `until`; a caller either waits (`waits`: a 429 within its budget) or gets `error`. */
+  #blocked: { until: number; error?: unknown; waits?: boolean } = { until: 0 }
 
   constructor(config: TokenLifecycleConfig) {
     const { tenantId, onEvent } = config
     this.#config = config
-    this.#defaultTenant = tenantId
     if (config.appOnly) assertAppOnlyTenant(tenantId)
     this.#allowedTenants = allowedTenants(config.additionallyAllowedTenants)
     // Every number of retryOptions, retry and refresh is checked: counts 1 (0 retries) to 100, times
@@ -182,10 +177,8 @@ export class TokenLifecycle {
     this.#retry = retry as Required<RetryOptions>
     checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
     assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
-    const level = readEnv(ENV_LOG_LEVEL)
-    this.#onEvent = onEvent ?? (level === 'info' || level === 'verbose' ? logEvent : undefined)
-    this.#random = config.random ?? Math.random
-    this.#jitterFraction = this.#random()
+    this.#onEvent = onEvent ?? (/^(info|verbose)$/.test(readEnv(ENV_LOG_LEVEL) as string) ? logEvent : undefined)
+    this.#jitterFraction = (config.random ?? Math.random)()
   }
 
   /**
@@ -218,7 +211,7 @@ export class TokenLifecycle {
     let entry: CacheEntry
     try {
       const scopeList = normalizeScopes(scopes)
-      const tenantId = resolveTenant(this.#defaultTenant, options.tenantId, this.#allowedTenants)
+      const tenantId = resolveTenant(this.#config.tenantId, options.tenantId, this.#allowedTenants)
       if (this.#config.appOnly) assertAppOnlyTenant(tenantId, 'getToken options.tenantId')
       timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
       const enableCae = options.enableCae === true
@@ -230,7 +223,7 @@ export class TokenLifecycle {
     const now = Date.now()
     let flight = entry.flights.get(claims)
     if (claims === undefined && entry.settled !== undefined && now < entry.validUntil) {
-      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextAttemptAt && now >= this.#blockedUntil && !signal?.aborted) {
+      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextAttemptAt && now >= this.#blocked.until && !signal?.aborted) {
         // The caller that started a background refresh holds it until its signal fires.
         this.#join(this.#start(entry, request, true), signal).catch(ignore)
       }
@@ -249,7 +242,7 @@ export class TokenLifecycle {
     if (entry === undefined) {
       entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map() }
       this.#entries.set(key, entry)
-      if (tenantId === this.#defaultTenant && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
+      if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
     }
     return entry
   }
@@ -349,39 +342,35 @@ export class TokenLifecycle {
     const signal = request.abortSignal as AbortSignal
     const started = Date.now()
     for (let attempt = 1; ; attempt += 1) {
-      const wait = this.#blockedUntil - Date.now()
+      const blocked = this.#blocked
+      const wait = blocked.until - Date.now()
       if (wait > 0) {
-        if (!this.#blockWaits || maxAttempts === 1 || Date.now() + wait - started > retry.maxElapsedMs) throw this.#blockError
+        if (!blocked.waits || maxAttempts === 1 || Date.now() + wait - started > retry.maxElapsedMs) throw blocked.error
         await sleep(wait, signal)
       }
       try {
         const token = await this.#config.fetchToken(request)
-        this.#blockedUntil = 0
+        this.#blocked.until = 0
         return { token, attempts: attempt }
       } catch (error) {
         const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
         const retryAfterMs = asked && Math.min(asked, MAX_THROTTLE_MS)
         if (status === 429 && retryAfterMs) {
-          this.#block(retryAfterMs, error, true)
-          this.#emit('throttled', request, { retryAfterMs, until: this.#blockedUntil })
+          const until = Date.now() + retryAfterMs
+          this.#blocked = { until, error, waits: true }
+          this.#emit('throttled', request, { retryAfterMs, until })
         }
         if (!(this.#config.isRetryable ?? isTransient)(error)) throw error
-        const delayMs = backoffDelay(attempt, retry, this.#random, retryAfterMs)
+        const delayMs = backoffDelay(attempt, retry, this.#config.random ?? Math.random, retryAfterMs)
         if (attempt >= maxAttempts || Date.now() + delayMs - started > retry.maxElapsedMs) {
           // Retrying ran out: for a while new callers get this error at once instead of another round.
-          if (!refresh) this.#block(retryAfterMs ?? FAIL_FAST_MS, error, false)
+          if (!refresh) this.#blocked = { until: Date.now() + (retryAfterMs ?? FAIL_FAST_MS), error }
           throw error
         }
         this.#emit('retry-scheduled', request, { attempt, delayMs, code, status })
         await sleep(delayMs, signal)
       }
     }
-  }
-
-  #block(ms: number, error: unknown, waits: boolean): void {
-    this.#blockedUntil = Date.now() + ms
-    this.#blockError = error
-    this.#blockWaits = waits
   }
 
   #emit(type: TokenEvent['type'], request: TokenRequest, details: Record<string, unknown>): void {
