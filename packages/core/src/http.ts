@@ -131,17 +131,17 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
     let final = false
     // A copy of the chain (at most 9 links) with each link's `name`, `code` and symbol-keyed boolean
     // marks only: a message, or any other field, may quote the URL or a header.
-    const copy = (link: unknown, depth: number): Record<PropertyKey, unknown> | undefined => {
+    type Link = Record<PropertyKey, unknown> | undefined
+    const copy = (link: Link, depth: number): Link => {
       if (!link || depth > 8) return
-      const from = link as Record<PropertyKey, unknown>
-      const kept: Record<PropertyKey, unknown> = { name: matching(from.name, WORD), code: matching(from.code, WORD), cause: copy(from.cause, depth + 1) }
-      for (const key of Object.getOwnPropertySymbols(from)) if (typeof from[key] === 'boolean') kept[key] = from[key]
+      const kept: Link = { name: matching(link.name, WORD), code: matching(link.code, WORD), cause: copy(link.cause as Link, depth + 1) }
+      for (const key of Object.getOwnPropertySymbols(link)) if (typeof link[key] === 'boolean') kept[key] = link[key]
       // The outermost code wins: it is assigned after the inner links'.
       code = kept.code ?? code
-      final ||= FINAL_NETWORK_ERROR.test(`${from.code} ${from.message}`)
+      final ||= FINAL_NETWORK_ERROR.test(`${link.code} ${link.message}`)
       return kept
     }
-    const cause = copy(error, 0)
+    const cause = copy(error as Link, 0)
     return new AzcredError(
       'AZCRED_NETWORK_ERROR',
       `could not reach ${endpointName} at ${where} (${stage}): ${code ?? cause?.name ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,

@@ -374,11 +374,18 @@ export class TokenLifecycle {
   }
 
   #emit(type: TokenEvent['type'], request: TokenRequest, details: Record<string, unknown>): void {
+    // The event is built only when there is a listener (an optional call skips its argument); the
+    // listener is called as a plain function, never with the lifecycle as `this`.
     const listener = this.#onEvent
-    if (listener === undefined) return
-    const event = { type, credential: this.#config.credentialName, scopes: request.scopes, tenantId: request.tenantId, at: Date.now(), ...details }
     try {
-      listener(event as TokenEvent)
+      listener?.({
+        type,
+        credential: this.#config.credentialName,
+        scopes: request.scopes,
+        tenantId: request.tenantId,
+        at: Date.now(),
+        ...details,
+      } as TokenEvent)
     } catch {
       // A listener's failure must never fail a token request.
     }

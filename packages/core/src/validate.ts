@@ -7,7 +7,8 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 // Starts and ends with a letter or digit; only letters, digits, dots and hyphens between.
 // That admits GUIDs, verified domains and common/organizations/consumers, and nothing that
 // could change the URL path ('/', '..', '%', '?', '#').
-const TENANT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,254}[A-Za-z0-9])?$/
+// No '..' anywhere (the lookahead).
+const TENANT_PATTERN = /^(?!.*\.\.)[a-z\d](?:[a-z\d.-]{0,254}[a-z\d])?$/i
 
 // Names the first character that is not allowed (index `at`, -1 or NaN for none), never the value.
 const notAllowed = (at: number): string => (at >= 0 ? `: character ${at + 1} is not allowed` : '')
@@ -28,11 +29,8 @@ export function assertConfig(ok: unknown, message: string): asserts ok {
  */
 export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asserts tenantId is string {
   const text = typeof tenantId === 'string' ? tenantId : ''
-  const at = text.search(/[^A-Za-z0-9.-]/)
-  assertConfig(
-    TENANT_PATTERN.test(text) && !text.includes('..'),
-    `${optionName} must be a tenant GUID or domain (letters, digits, inner '.' and '-', no '..')${notAllowed(at)}`,
-  )
+  const at = text.search(/[^a-z\d.-]/i)
+  assertConfig(TENANT_PATTERN.test(text), `${optionName} must be a tenant GUID or domain (letters, digits, inner '.' and '-', no '..')${notAllowed(at)}`)
 }
 
 /**
