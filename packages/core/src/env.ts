@@ -16,9 +16,8 @@ export const ENV_LOG_LEVEL = 'AZURE_LOG_LEVEL'
  * there is none (browsers, most edge runtimes) or where the variable is empty.
  */
 export function readEnv(name: string): string | undefined {
-  const environment = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  const value = environment?.[name]
-  return value === undefined || value === '' ? undefined : value
+  // `||` turns an empty value into undefined too.
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined
 }
 
 // The variables undici's EnvHttpProxyAgent reads for a proxy (NO_PROXY only narrows them).

@@ -41,7 +41,8 @@ export function isTransient(error: unknown): boolean {
   if (!AzcredError.isInstance(error) || (error as { retryable?: boolean }).retryable === false) return false
   if (error.code === 'AZCRED_NETWORK_ERROR' || error.code === 'AZCRED_TIMEOUT') return true
   const status = (error as Partial<TokenRequestError>).status
-  return status !== undefined && (status === 408 || status === 429 || status >= 500)
+  // An undefined status fails every comparison.
+  return status === 408 || status === 429 || (status as number) >= 500
 }
 
 /**

@@ -216,7 +216,15 @@ export class TokenLifecycle {
       timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
       const enableCae = options.enableCae === true
       request = { scopes: scopeList, tenantId, claims, enableCae }
-      entry = this.#entryFor(scopeList, tenantId, enableCae)
+      // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when
+      // they ask for the same scopes, tenant and CAE state.
+      const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
+      entry = this.#entries.get(key) as CacheEntry
+      if (entry === undefined) {
+        entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map() }
+        this.#entries.set(key, entry)
+        if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
+      }
     } catch (error) {
       return Promise.reject(error)
     }
@@ -232,19 +240,6 @@ export class TokenLifecycle {
     if (signal?.aborted) return Promise.reject(abortedError())
     if (flight === undefined || flight.controller.signal.aborted) flight = this.#start(entry, request, false)
     return this.#join(flight, signal, timeoutMs)
-  }
-
-  #entryFor(scopeList: string[], tenantId: string, enableCae: boolean): CacheEntry {
-    // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when they
-    // ask for the same scopes, tenant and CAE state.
-    const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
-    let entry = this.#entries.get(key)
-    if (entry === undefined) {
-      entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map() }
-      this.#entries.set(key, entry)
-      if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
-    }
-    return entry
   }
 
   /**
