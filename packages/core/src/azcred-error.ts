@@ -57,7 +57,8 @@ export class AzcredError extends Error {
     return { name: this.name, message: this.message, ...(this as object) }
   }
 }
-Object.defineProperty(AzcredError.prototype, AZCRED_ERROR, { value: true })
+// The brand isInstance reads: on the prototype (never an own field), and kept out of the declared type.
+;(AzcredError.prototype as unknown as Record<symbol, boolean>)[AZCRED_ERROR] = true
 
 /** The fields kept from an Entra ID error answer; never its raw body or the request. */
 export interface TokenRequestErrorDetails {
