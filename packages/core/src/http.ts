@@ -115,7 +115,8 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
     ended ??= 'aborted'
     controller.abort()
   }
-  options.abortSignal?.addEventListener('abort', onAbort, { once: true })
+  // An abort event fires once; the listener is removed when the request ends.
+  options.abortSignal?.addEventListener('abort', onAbort)
   const timer = setTimeout(() => {
     ended ??= 'timeout'
     controller.abort()

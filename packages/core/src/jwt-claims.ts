@@ -7,8 +7,8 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
   const payload = token.split('.')[1]
   if (payload === undefined) return undefined
   try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/')
-    const bytes = Uint8Array.from(atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '=')), (character) => character.charCodeAt(0))
+    // atob decodes unpadded base64 (the forgiving decode of the HTML standard, as Node and browsers implement it).
+    const bytes = Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (character) => character.charCodeAt(0))
     const claims: unknown = JSON.parse(new TextDecoder().decode(bytes))
     return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined
   } catch {
