@@ -31,3 +31,7 @@ it('reads an unpadded base64url payload of every length (0, 1 or 2 bytes past a 
     expect(readJwtClaims(`${encode({ alg: 'none' })}.${payload}.`)).toEqual({ sub })
   }
 })
+
+it('describes a token with several audiences, and names missing claims as undefined', () => {
+  expect(describeJwtSubject(`${encode({ alg: 'none' })}.${encode({ iss: 'i', aud: ['a', 'b'] })}.`)).toBe('iss "i", sub "undefined", aud "a,b"')
+})

@@ -20,8 +20,8 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
 export function describeJwtSubject(token: string): string {
   const claims = readJwtClaims(token)
   if (claims === undefined) return 'a value that is not a JWT'
-  const audience = Array.isArray(claims.aud) ? claims.aud.join(',') : claims.aud
-  return `iss "${String(claims.iss)}", sub "${String(claims.sub)}", aud "${String(audience)}"`
+  // JSON values only (no symbols), so a template prints them as String() would; an aud array joins with ','.
+  return `iss "${claims.iss}", sub "${claims.sub}", aud "${claims.aud}"`
 }
 
 /** A JWT's `exp` in milliseconds since the epoch, or 0 when it has none (treat it as stale). */
