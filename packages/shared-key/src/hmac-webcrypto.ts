@@ -9,16 +9,12 @@ export function decodeAccountKey(accountKey: string): Uint8Array<ArrayBuffer> {
   if (clean === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(clean) || clean.length % 4 !== 0) {
     throw new AzcredError('AZCRED_CONFIG_INVALID', 'the key is not base64: copy key1 or key2 (Storage Access keys, Cosmos DB Keys) whole')
   }
-  const binary = atob(clean)
-  const bytes = new Uint8Array(new ArrayBuffer(binary.length))
-  for (let index = 0; index < binary.length; index += 1) bytes[index] = binary.charCodeAt(index)
-  return bytes
+  return Uint8Array.from(atob(clean), (character) => character.charCodeAt(0))
 }
 
 function toBase64(buffer: ArrayBuffer): string {
-  const bytes = new Uint8Array(buffer)
   let binary = ''
-  for (let index = 0; index < bytes.length; index += 1) binary += String.fromCharCode(bytes[index] as number)
+  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte)
   return btoa(binary)
 }
 

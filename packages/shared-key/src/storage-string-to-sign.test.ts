@@ -219,6 +219,68 @@ describe('header values as the service reads them', () => {
   })
 })
 
+describe('one header name given in several cases in a plain object: signed as fetch sends it (merged by Headers)', () => {
+  const url = 'https://a.blob.core.windows.net/c/b'
+  const cases: [string, Record<string, string>][] = [
+    [
+      'the reviewer example: x-ms-meta-a and Content-Type twice',
+      { 'x-ms-date': DATE, 'x-ms-meta-a': '1', 'X-MS-META-A': '2', 'Content-Type': 'text/plain', 'content-type': 'application/json' },
+    ],
+    [
+      'three spellings, spaces around the values, an empty one in the middle',
+      { 'x-ms-date': DATE, 'x-ms-meta-b': ' 1 ', 'X-Ms-Meta-B': '', 'X-MS-META-B': '	3 ' },
+    ],
+    ['x-ms-date twice, and Date beside it', { 'x-ms-date': DATE, 'X-MS-DATE': DATE, Date: DATE }],
+    ['a standard header twice, Content-Length', { 'x-ms-date': DATE, 'content-length': '0', 'Content-Length': '0' }],
+    [
+      'a name repeated after others',
+      { 'X-MS-META-C': 'one', 'x-ms-date': DATE, 'x-ms-version': '2025-01-05', 'x-ms-meta-c': 'two', Range: 'bytes=0-1', range: 'bytes=2-3' },
+    ],
+  ]
+  it.each(cases)('%s', async (_name, headers) => {
+    const wire = new Headers(headers) // what fetch sends for this object
+    expect(storageStringToSign({ method: 'PUT', url, headers }, 'a')).toBe(storageStringToSign({ method: 'PUT', url, headers: wire }, 'a'))
+    expect(tableStringToSign({ method: 'PUT', url, headers }, 'a')).toBe(tableStringToSign({ method: 'PUT', url, headers: wire }, 'a'))
+    for (const create of [createSharedKeySigner, createNodeSharedKeySigner]) {
+      const signer = create({ accountName: ACCOUNT, accountKey: KEY })
+      for (const scheme of ['storage', 'table', 'table-lite'] as const) {
+        expect(await signer.authorize({ method: 'PUT', url, headers }, scheme)).toEqual(await signer.authorize({ method: 'PUT', url, headers: wire }, scheme))
+      }
+    }
+  })
+
+  it('the reviewer example signs one merged line per name, values in insertion order', () => {
+    const signed = storageStringToSign({ method: 'PUT', url, headers: cases[0]?.[1] as Record<string, string> }, 'a')
+    expect(signed).toBe(`PUT
+
+
+
+
+text/plain, application/json
+
+
+
+
+
+
+x-ms-date:${DATE}
+x-ms-meta-a:1, 2
+/a/c/b`)
+  })
+
+  it('refuses, as a rejected AZCRED_CONFIG_INVALID without the value, what Headers cannot merge', async () => {
+    const planted = 'planted-header-secret'
+    const headers = { 'x-ms-date': DATE, 'x-ms-meta-a': `1${planted}\0`, 'X-MS-META-A': '2' }
+    const error = await createSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY })
+      .authorize({ method: 'PUT', url, headers })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: 'request.headers has a name or value fetch refuses: fix it' })
+    const seen = [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })].join('\n')
+    expect(seen).not.toContain(planted)
+    expect(() => storageStringToSign({ method: 'PUT', url, headers }, 'a')).toThrow(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
+  })
+})
+
 describe('line breaks and control characters in signed fields are refused, naming the field', () => {
   const planted = 'planted-value-9f8e7d'
   const signers = [createSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY }), createNodeSharedKeySigner({ accountName: ACCOUNT, accountKey: KEY })]

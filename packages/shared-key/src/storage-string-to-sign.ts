@@ -1,6 +1,9 @@
 import { AzcredError } from '@azcred/core'
 
-/** The parts of a request Shared Key signs. Header names are matched case-insensitively. */
+/**
+ * The parts of a request Shared Key signs. Header names are matched case-insensitively; a plain
+ * object's name given in several cases is one header, merged as `new Headers(object)` merges it.
+ */
 export interface SignableRequest {
   method: string
   url: string | URL
@@ -26,16 +29,38 @@ const STANDARD_SLOTS = new Map<string, number>(
 const CONTENT_LENGTH = 2
 const DATE = 5
 
-/** Calls `visit(lower-cased name, value)` for each header of a `Headers` or a plain object (none when absent). */
+/**
+ * Calls `visit(lower-cased name, value)` for each header of a `Headers` or a plain object (none when
+ * absent). A plain object is read as `new Headers(object)` reads it, which is what `fetch` sends: its
+ * own keys, and the values of a name given in several cases merged into one header, in insertion
+ * order, joined with ', ' (each without the spaces and tabs around it).
+ * @throws AzcredError AZCRED_CONFIG_INVALID when a name comes in several cases and `Headers` refuses
+ * a name or value of the object (the message shows neither).
+ */
 export function forEachHeader(headers: Headers | Record<string, string> | undefined, visit: (name: string, value: string) => void): void {
   if (headers == null) return
   if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
-    // Headers already lower-cases its names.
+    // Headers lower-cases its names and merges repeated ones.
     ;(headers as Headers).forEach((value, name) => {
       visit(name, value)
     })
+    return
+  }
+  const names = Object.keys(headers)
+  const lower = names.map((name) => name.toLowerCase())
+  if (lower.some((name, index) => lower.indexOf(name) < index)) {
+    // Rare: one name in several cases. Headers merges them exactly as fetch will send them.
+    let merged: Headers
+    try {
+      merged = new Headers(headers as Record<string, string>)
+    } catch {
+      throw new AzcredError('AZCRED_CONFIG_INVALID', 'request.headers has a name or value fetch refuses: fix it')
+    }
+    forEachHeader(merged, visit)
   } else {
-    for (const name in headers) visit(name.toLowerCase(), String((headers as Record<string, string>)[name]))
+    names.forEach((name, index) => {
+      visit(lower[index] as string, String((headers as Record<string, string>)[name]))
+    })
   }
 }
 
