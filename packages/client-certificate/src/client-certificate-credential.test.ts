@@ -213,7 +213,8 @@ describe('the Node entry', () => {
     expect(JSON.stringify(caught) + inspect(caught)).not.toContain('planted-wrong-password')
     expectRefused(
       () => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', '/nonexistent/cert.pem'),
-      'certificatePath "/nonexistent/cert.pem" cannot be read (ENOENT)',
+      'certificatePath cannot be read (ENOENT): pass the path of a PEM file this process may read (the value is not shown)',
+      ['/nonexistent/cert.pem'],
     )
   })
 
@@ -245,18 +246,48 @@ describe('the Node entry', () => {
         'looks like PEM content',
         [keyLine, 'planted-password'],
       ],
-      ['a key body without armour', { certificatePath: keyLine }, 'certificatePath (not shown: it does not look like a path) cannot be read', [keyLine]],
-      ['a JWT', { certificatePath: jwt }, 'certificatePath (not shown', [jwt, 'c2lnbmF0dXJl']],
-      ['a client secret', { certificatePath: secret }, 'certificatePath (not shown', [secret]],
-      ['a path with a newline and a secret after it', { certificatePath: `/tmp/cert.pem\n${secret}` }, 'certificatePath (not shown', [secret]],
+      ['a key body without armour', { certificatePath: keyLine }, 'certificatePath cannot be read (ENOENT)', [keyLine]],
+      ['a JWT', { certificatePath: jwt }, 'certificatePath cannot be read (ENOENT)', [jwt, 'c2lnbmF0dXJl']],
+      ['a client secret', { certificatePath: secret }, 'certificatePath cannot be read (ENOENT)', [secret]],
+      ['a path with a newline and a secret after it', { certificatePath: `/tmp/cert.pem\n${secret}` }, 'certificatePath cannot be read', [secret]],
       ['an empty path', { certificatePath: '' }, 'certificatePath is empty', []],
       ['a path that is not a string', { certificatePath: 42 }, 'certificatePath is empty', []],
     ])('%s', (_name, configuration, message, secrets) => {
       expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', configuration as never), message, secrets as string[])
     })
     it('a JWT or secret as the string argument', () => {
-      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', jwt), 'certificatePath (not shown', [jwt])
-      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', secret), 'certificatePath (not shown', [secret])
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', jwt), 'certificatePath cannot be read (ENOENT)', [jwt])
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', secret), 'certificatePath cannot be read (ENOENT)', [secret])
+    })
+
+    // No pattern tells a path from a secret: these look like paths and were once echoed.
+    it.each([
+      ['an API key, 32 hex digits', '3f9a1c0e5b7d4e2f8a6c1b0d9e7f5a3c'],
+      ['a GUID-shaped secret', '7d3c9f2e-1a4b-4c5d-8e6f-0a1b2c3d4e5f'],
+      ['39 letters and digits', `Zq${'a1'.repeat(18)}b`],
+      ['a passphrase with spaces', 'correct horse battery staple 2024'],
+      ['a JWT without the eyJ header', 'abc.ZGVmZ2hpams.sig-value_x'],
+      ['an ordinary-looking path', '/etc/app/secret-7d3c9f2e/cert.pem'],
+    ])('%s is never echoed, as the string argument or certificatePath', (_name, value) => {
+      const message = 'certificatePath cannot be read (ENOENT): pass the path of a PEM file this process may read (the value is not shown)'
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', value), message, [value])
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', { certificatePath: value }), message, [value])
+    })
+
+    it('names the system code and the fix for a folder, a file used as a folder, and a NUL byte', () => {
+      const folder = fixturePath('')
+      expectRefused(
+        () => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', folder),
+        'certificatePath cannot be read (EISDIR): pass the path of a PEM file this process may read (the value is not shown)',
+        [folder],
+      )
+      const underFile = `${fixturePath('rsa.key')}/cert.pem`
+      expectRefused(() => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', underFile), 'cannot be read (ENOTDIR)', [underFile])
+      expectRefused(
+        () => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', '/tmp/planted\0secret'),
+        'certificatePath cannot be read (ERR_INVALID_ARG_VALUE)',
+        ['planted'],
+      )
     })
   })
 })

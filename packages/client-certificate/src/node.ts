@@ -24,10 +24,12 @@ export interface ClientCertificateEncryptedPemConfiguration extends ClientCertif
 
 const KEY_BLOCK = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE KEY|PRIVATE KEY)-----[\s\S]*?-----END \1-----/
 
-// A path is named in a message only when it plainly is one: never key material, a token or a secret
-// passed by mistake (PEM armour, a JWT, a long unbroken run of key-like characters, control characters).
-const shownPath = (path: string): string =>
-  /^~?[\p{L}\p{N}_ ./\\:()@-]{1,260}$/u.test(path) && !/-----|eyJ|[A-Za-z\d]{40}/.test(path) ? `"${path}"` : '(not shown: it does not look like a path)'
+// Why a file could not be read: its system code (ENOENT, EACCES, EISDIR, ...) and the fix. The value
+// itself is never shown: no pattern tells a path from a secret passed there by mistake.
+const unreadable = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code
+  return `certificatePath cannot be read (${typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code) ? code : 'unreadable'}): pass the path of a PEM file this process may read (the value is not shown)`
+}
 
 function readPem(path: unknown): string {
   assertNonEmpty(path, 'certificatePath', 'pass the path of a PEM file holding the private key and the certificate')
@@ -37,8 +39,8 @@ function readPem(path: unknown): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (error) {
-    // No `cause`: Node's own message repeats the path.
-    throw new AzcredError('AZCRED_CONFIG_INVALID', `certificatePath ${shownPath(path)} cannot be read (${(error as { code?: string }).code ?? 'unreadable'})`)
+    // Only the system code: Node's own message repeats the path.
+    throw new AzcredError('AZCRED_CONFIG_INVALID', unreadable(error))
   }
 }
 

@@ -11,17 +11,20 @@ export interface TokenFileProviderOptions {
 
 const invalid = (problem: string) => new AzcredError('AZCRED_CONFIG_INVALID', `AZURE_FEDERATED_TOKEN_FILE (tokenFilePath) ${problem}`)
 
-// A path is named in a message only when it plainly is one: never a token, key or secret set by
-// mistake (a JWT, PEM armour, a long unbroken run of key-like characters, control characters).
-const shownPath = (path: string): string =>
-  /^~?[\p{L}\p{N}_ ./\\:()@-]{1,260}$/u.test(path) && !/-----|eyJ|[A-Za-z\d]{40}/.test(path) ? `"${path}"` : '(not shown)'
+// Why a file could not be read: its system code (ENOENT, EACCES, EISDIR, ...) and the fix. The value
+// itself is never shown: no pattern tells a path from a token or secret set there by mistake.
+const unreadable = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code
+  return `cannot be read (${typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code) ? code : 'unreadable'}): set the path of a file this process may read (AKS mounts the token in pods labelled azure.workload.identity/use; the value is not shown)`
+}
 
 /**
  * A `FederatedTokenProvider` that reads a projected service-account token from a file, reusing a
  * read for at most `maxAgeMs` and reading again when asked to `forceRefresh` (after AADSTS700024).
  * @throws AzcredError AZCRED_CONFIG_INVALID for a `maxAgeMs` out of range (at once); from
- * `getFederatedToken`, for an empty path, a token or key given instead of a path (never echoed), and
- * a file that cannot be read or is empty.
+ * `getFederatedToken`, for an empty path, a token or key given instead of a path, and a file that
+ * cannot be read (naming the system code, such as ENOENT or EACCES) or is empty. The path is never
+ * shown in a message.
  * @example const provider = createTokenFileProvider({ path: '/var/run/secrets/azure/tokens/azure-identity-token' })
  */
 export function createTokenFileProvider(options: TokenFileProviderOptions): FederatedTokenProvider {
@@ -40,10 +43,10 @@ export function createTokenFileProvider(options: TokenFileProviderOptions): Fede
       try {
         token = (await readFile(path, 'utf8')).trim()
       } catch (error) {
-        // No `cause`: Node's own message repeats the path.
-        throw invalid(`${shownPath(path)} cannot be read (${(error as { code?: string }).code}): check the pod's projected volume`)
+        // Only the system code: Node's own message repeats the path.
+        throw invalid(unreadable(error))
       }
-      if (token === '') throw invalid(`${shownPath(path)} is empty: the token is not written yet`)
+      if (token === '') throw invalid('names an empty file: the token is not written yet, try again shortly')
       cached = { token, readAt: Date.now() }
       return token
     },

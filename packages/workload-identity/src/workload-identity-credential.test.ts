@@ -125,8 +125,14 @@ describe('WorkloadIdentityCredential', () => {
     it.each([
       ['a JWT', jwt, 'holds a token or key, not a path', ['eyJ', 'cGxhbnRlZC1zaWduYXR1cmU']],
       ['PEM text', pem, 'holds a token or key, not a path', ['plantedKeyBody', '-----BEGIN']],
-      ['a client secret', secret, '(not shown) cannot be read (ENOENT)', [secret]],
-      ['a path with a newline and a secret after it', `/tmp/token\n${secret}`, '(not shown) cannot be read', [secret]],
+      ['a client secret', secret, '(tokenFilePath) cannot be read (ENOENT)', [secret]],
+      ['a path with a newline and a secret after it', `/tmp/token\n${secret}`, '(tokenFilePath) cannot be read', [secret]],
+      // No pattern tells a path from a secret: these look like paths and were once echoed.
+      ['an API key, 32 hex digits', '3f9a1c0e5b7d4e2f8a6c1b0d9e7f5a3c', '(tokenFilePath) cannot be read (ENOENT)', ['3f9a1c0e5b7d4e2f8a6c1b0d9e7f5a3c']],
+      ['a GUID-shaped secret', '7d3c9f2e-1a4b-4c5d-8e6f-0a1b2c3d4e5f', '(tokenFilePath) cannot be read (ENOENT)', ['7d3c9f2e-1a4b-4c5d-8e6f-0a1b2c3d4e5f']],
+      ['39 letters and digits', `Zq${'a1'.repeat(18)}b`, '(tokenFilePath) cannot be read (ENOENT)', [`Zq${'a1'.repeat(18)}b`]],
+      ['a passphrase with spaces', 'correct horse battery staple 2024', '(tokenFilePath) cannot be read (ENOENT)', ['correct horse battery staple 2024']],
+      ['a JWT without the eyJ header', 'abc.ZGVmZ2hpams.sig-value_x', '(tokenFilePath) cannot be read (ENOENT)', ['abc.ZGVmZ2hpams.sig-value_x']],
     ])('%s as tokenFilePath', async (_name, value, message, secrets) => {
       emulator.requests.length = 0
       const { error, seen } = await refusal(direct(emulator.registerApp(), value))
@@ -144,10 +150,25 @@ describe('WorkloadIdentityCredential', () => {
       expect(seen).not.toContain('eyJ')
     })
 
-    it('names an ordinary path that cannot be read', async () => {
+    it('names the variable, the system code and the fix for a path that cannot be read, never the path', async () => {
       const missing = join(folder, 'missing-token')
-      const { error } = await refusal(direct(emulator.registerApp(), missing))
-      expect(error.message).toContain(`"${missing}" cannot be read (ENOENT)`)
+      const { error, seen } = await refusal(direct(emulator.registerApp(), missing))
+      expect(error.message).toBe(
+        'AZURE_FEDERATED_TOKEN_FILE (tokenFilePath) cannot be read (ENOENT): set the path of a file this process may read (AKS mounts the token in pods labelled azure.workload.identity/use; the value is not shown)',
+      )
+      expect(seen).not.toContain(missing)
+      const asFolder = await refusal(direct(emulator.registerApp(), folder))
+      expect(asFolder.error.message).toBe(
+        'AZURE_FEDERATED_TOKEN_FILE (tokenFilePath) cannot be read (EISDIR): set the path of a file this process may read (AKS mounts the token in pods labelled azure.workload.identity/use; the value is not shown)',
+      )
+      expect(asFolder.seen).not.toContain(folder)
+      const underFile = join(tokenFile, 'token')
+      writeFileSync(tokenFile, '')
+      const notFolder = await refusal(direct(emulator.registerApp(), underFile))
+      expect(notFolder.error.message).toContain('(tokenFilePath) cannot be read (ENOTDIR): set the path of a file')
+      expect(notFolder.seen).not.toContain(underFile)
+      const empty = await refusal(direct(emulator.registerApp(), tokenFile))
+      expect(empty.error.message).toBe('AZURE_FEDERATED_TOKEN_FILE (tokenFilePath) names an empty file: the token is not written yet, try again shortly')
     })
   })
 
