@@ -9,7 +9,8 @@ export type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions } fr
 /**
  * Managed identity through IMDS only (VMs, scale sets, AKS nodes), for bundles that count kilobytes:
  * the same class and options as the main entry without the other hosts, and runtime-agnostic.
- * Retries 404, 410 (for at least 70 s), 429, 5xx and network errors; a 400 (identity not found), a
+ * Retries 404, 410, 429, 5xx and network errors (a caller gives up within 15 s by default; while the
+ * endpoint answers 410, after up to 75 s); a 400 (identity not found), a
  * redirect and other errors marked `retryable: false` are final. Uses `options.fetch` (or the global
  * `fetch`) as it is: behind an HTTP proxy, use the main entry, which always connects to IMDS directly.
  *

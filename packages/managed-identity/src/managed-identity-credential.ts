@@ -15,7 +15,7 @@ import { createAzureMlHost, ENV_DEFAULT_IDENTITY_CLIENT_ID, ENV_MSI_SECRET } fro
 import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
 import { directFetch } from './managed-identity-direct-fetch'
 import { createImdsHostFromOptions } from './managed-identity-imds'
-import { createManagedIdentityLifecycle, getManagedIdentityToken, withoutTenant } from './managed-identity-lifecycle'
+import { createManagedIdentityLifecycle, getManagedIdentityToken } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
 import { type ManagedIdentityHost, parseEndpoint } from './managed-identity-request'
 import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
@@ -54,8 +54,12 @@ function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredenti
  * Tokens for the managed identity of the Azure resource this code runs on. Detects the host once, at
  * construction, from its environment variables ({@link detectManagedIdentitySource}): AKS workload
  * identity, Service Fabric, App Service / Functions / Container Apps, Azure Machine Learning, Cloud
- * Shell, Azure Arc or IMDS. Retries 404, 410 (for at least 70 s), 429, 5xx and network errors with
- * backoff; a 400 (identity not found) is final. Same name and constructor shapes as `@azure/identity`'s.
+ * Shell, Azure Arc or IMDS. Retries 404, 410, 429, 5xx, network errors and timeouts with backoff; a
+ * caller gives up within 15 s by default, except while the endpoint answers 410 (IMDS upgrading):
+ * then for up to 75 s (see `ManagedIdentityRetryOptions`). A 400 (identity not found) is final.
+ * `retryOptions` (`@azure/identity`'s spelling) is mapped onto `retry`. `timeoutMs` ends every stage
+ * of a request (connecting, TLS handshake, headers, body). Same name and constructor shapes as
+ * `@azure/identity`'s. `getToken` never throws synchronously.
  *
  * Managed identity endpoints are never called through a proxy: they are called over a direct
  * node:http(s) connection (whatever global dispatcher is set), and `options.fetch` is used only while
@@ -93,8 +97,8 @@ export class ManagedIdentityCredential implements TokenCredential {
         )
         return
       }
-      const { fetch, timeoutMs, onEvent, retry, refresh } = options
-      this.#workload = new WorkloadIdentityCredential({ clientId, fetch, timeoutMs, onEvent, retry, refresh })
+      const { fetch, timeoutMs, onEvent, retry, retryOptions, refresh } = options
+      this.#workload = new WorkloadIdentityCredential({ clientId, fetch, timeoutMs, onEvent, retry, retryOptions, refresh })
       return
     }
     const host = hostFor(this.#source, options)
@@ -118,7 +122,7 @@ export class ManagedIdentityCredential implements TokenCredential {
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     if (this.#refusal !== undefined) return Promise.reject(this.#refusal)
-    if (this.#workload !== undefined) return this.#workload.getToken(scopes, withoutTenant(options))
+    if (this.#workload !== undefined) return getManagedIdentityToken(this.#workload, scopes, options, false)
     return getManagedIdentityToken(this.#lifecycle as TokenLifecycle, scopes, options)
   }
 }

@@ -48,20 +48,37 @@ interface Probe {
   stop: AbortController
 }
 
-// One verdict per IMDS base, shared by every credential: "here" for the process, "not here" for
-// PROBE_NEGATIVE_TTL_MS (a slow first answer must not disable managed identity for good).
-const probes = new Map<string, Probe>()
+// Verdicts per transport (the `fetch` each credential uses), then per IMDS base: credentials on the
+// same transport share them, but one whose fetch fails never speaks for another. "Here" lasts for the
+// process, "not here" PROBE_NEGATIVE_TTL_MS (a slow first answer must not disable managed identity for good).
+const probes = new WeakMap<object, Map<string, Probe>>()
+// The key for credentials that pass no fetch (the global one).
+const GLOBAL_FETCH = {}
+
+/** True when an error chain holds a system or transport error code (ECONNREFUSED, UND_ERR_…): a network failure. */
+function hasCode(error: unknown): boolean {
+  for (let link = error, depth = 0; link != null && depth < 10; link = (link as { cause?: unknown }).cause, depth += 1) {
+    if (depth > 0 && typeof (link as { code?: unknown }).code === 'string') return true
+  }
+  return false
+}
 
 /**
  * True when IMDS answers at the base within `timeoutMs`. The probe leaves out the `Metadata` header,
  * so a real IMDS refuses it at once without minting a token: only that refusal (HTTP 400 with a JSON
- * `error`) or a token counts; an HTML page, a 404 or another server's answer does not. Shared by
- * concurrent requests; aborted (without a verdict) once every one of them has aborted.
- * @throws AzcredError AZCRED_ABORTED
+ * `error`) or a token counts; an HTML page, a 404, another server's answer, no answer in time or a
+ * network failure means "not here". Verdicts are shared by credentials using the same `fetch`.
+ * A `fetch` that throws something other than a network failure (a bug, not an answer) gives no
+ * verdict: its error is passed on and the next request probes again. Shared by concurrent requests;
+ * aborted (without a verdict) once every one of them has aborted.
+ * @throws AzcredError AZCRED_ABORTED, or the `fetch`'s own failure (AZCRED_NETWORK_ERROR naming it)
  */
 export async function probeImds(base: string, timeoutMs: number, fetch: FetchLike | undefined, abortSignal?: AbortSignalLike): Promise<boolean> {
   throwIfAborted(abortSignal)
-  let probe = probes.get(base)
+  const transport = fetch ?? GLOBAL_FETCH
+  const verdicts = probes.get(transport) ?? new Map<string, Probe>()
+  probes.set(transport, verdicts)
+  let probe = verdicts.get(base)
   if (probe === undefined || Date.now() >= probe.until) {
     const stop = new AbortController()
     const current: Probe = { found: Promise.resolve(false), until: Number.POSITIVE_INFINITY, waiters: 0, stop }
@@ -71,7 +88,7 @@ export async function probeImds(base: string, timeoutMs: number, fetch: FetchLik
     ).then(
       ({ body }) => typeof body.access_token === 'string',
       (error: { code?: string; status?: number; error?: unknown }) => {
-        if (error.code === 'AZCRED_ABORTED') throw error
+        if (error.code === 'AZCRED_ABORTED' || (error.code === 'AZCRED_NETWORK_ERROR' && !hasCode(error))) throw error
         return error.status === 400 && typeof error.error === 'string'
       },
     )
@@ -79,9 +96,12 @@ export async function probeImds(base: string, timeoutMs: number, fetch: FetchLik
       (here) => {
         if (!here) current.until = Date.now() + PROBE_NEGATIVE_TTL_MS
       },
-      () => {},
+      () => {
+        // No verdict from a failed probe: the next request probes again.
+        if (verdicts.get(base) === current) verdicts.delete(base)
+      },
     )
-    probes.set(base, current)
+    verdicts.set(base, current)
     probe = current
   }
   const shared = probe
@@ -90,7 +110,7 @@ export async function probeImds(base: string, timeoutMs: number, fetch: FetchLik
     shared.waiters -= 1
     if (shared.waiters > 0) return
     // No verdict from an aborted probe: the next request probes again.
-    if (probes.get(base) === shared) probes.delete(base)
+    if (verdicts.get(base) === shared) verdicts.delete(base)
     shared.stop.abort()
   }
   abortSignal?.addEventListener('abort', onAbort, { once: true })

@@ -1,8 +1,16 @@
-import { AzcredError, type FetchLike, type RetryOptions, type TokenLifecycleOptions } from '@azcred/core'
+import { AzcredError, type FetchLike, type RetryOptions, type RetryPolicyOptions, type TokenLifecycleOptions } from '@azcred/core'
 
-/** Retry settings for managed identity endpoints, which also retry 404 and 410 (host updating). */
+/**
+ * Retry settings for managed identity endpoints, which also retry 404 and 410 (host updating).
+ * Defaults: 10 attempts (`maxAttempts`), 1 s doubling to 10 s (`baseDelayMs`, `maxDelayMs`), and a
+ * caller's budget (`maxElapsedMs`) of 15 s, except while the endpoint answers 410: then attempts go on
+ * every `goneDelayMs` for up to 75 s from the first one (Microsoft asks to retry a 410 for at least
+ * 70 s during an IMDS upgrade). A `maxElapsedMs` you set is the budget for both. Background refreshes
+ * of a still-valid token make one attempt (plus the 410 retries). Every request, 410 retries
+ * included, counts against `maxAttempts`.
+ */
 export interface ManagedIdentityRetryOptions extends RetryOptions {
-  /** Wait after a 410 (the endpoint is being upgraded), ms (0 to 86 400 000). Default 10 000, so the default 75 s budget keeps trying for at least 70 s. */
+  /** Least wait after a 410 (the endpoint is being upgraded), ms (0 to 86 400 000). Default 10 000. */
   goneDelayMs?: number
 }
 
@@ -28,8 +36,17 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
    * credential chains. Default false.
    */
   probe?: boolean | { timeoutMs?: number }
-  /** Retries of 404, 410, 429, 5xx, network errors and timeouts. Default 10 attempts within 75 s. */
+  /**
+   * Retries of 404, 410, 429, 5xx, network errors and timeouts. Default 10 attempts; a caller gives up
+   * within 15 s, or after 75 s while the endpoint answers 410 (see {@link ManagedIdentityRetryOptions}).
+   */
   retry?: ManagedIdentityRetryOptions
+  /**
+   * `@azure/identity`'s spelling of {@link retry}: `maxRetries` (0 to 99; `maxAttempts` = `maxRetries`
+   * + 1), `retryDelayInMs` (`baseDelayMs`) and `maxRetryDelayInMs` (`maxDelayMs`), ms 0 to 86 400 000.
+   * Laid over managed identity's defaults; `retry` wins where both set a value.
+   */
+  retryOptions?: RetryPolicyOptions
   /**
    * The `fetch` to use. Default: `globalThis.fetch` in `./imds`; a direct node:http(s) connection in
    * the main entry, which also uses it instead of this `fetch` while `HTTPS_PROXY` / `HTTP_PROXY` is
@@ -94,8 +111,8 @@ function checkNumber(value: unknown, name: string, min: number, max: number): vo
 
 /**
  * Checks option types and managed identity's own numbers (`timeoutMs`, `probe.timeoutMs`: 1 to
- * 600 000 ms; `retry.goneDelayMs`: 0 to 86 400 000 ms); core's lifecycle checks the other `retry`
- * and `refresh` numbers the same way.
+ * 600 000 ms; `retry.goneDelayMs`: 0 to 86 400 000 ms; `retryOptions.maxRetries`: 0 to 99); core's
+ * lifecycle checks the other `retry`, `retryOptions` and `refresh` numbers the same way.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the option (never its value).
  */
 function checkOptions(options: ManagedIdentityCredentialOptions): void {
@@ -108,7 +125,10 @@ function checkOptions(options: ManagedIdentityCredentialOptions): void {
   checkNumber(options.timeoutMs, 'timeoutMs', 1, 600_000)
   const { probe } = options
   if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'probe.timeoutMs', 1, 600_000)
+  checkObject(options.refresh, 'options.refresh')
   checkNumber(checkObject(options.retry, 'options.retry').goneDelayMs, 'retry.goneDelayMs', 0, 86_400_000)
+  // 99 retries make the 100 attempts `retry.maxAttempts` allows (core checks the other numbers).
+  checkNumber(checkObject(options.retryOptions, 'options.retryOptions').maxRetries, 'retryOptions.maxRetries', 0, 99)
 }
 
 /** `AZCRED_CONFIG_INVALID` for a host that cannot select a user-assigned identity at run time. */

@@ -22,9 +22,11 @@ function normalizeThumbprint(value: string): string {
 export function createPinnedFetch(thumbprint: string): FetchLike {
   const expected = normalizeThumbprint(thumbprint)
   const agent = new HttpsAgent({ keepAlive: true })
-  // The agent waits for the callback before writing: the pin is checked first.
+  // The agent waits for the callback before writing: the pin is checked first. The request's signal
+  // (its timeout or abort, from createDirectFetch) ends a handshake that never completes.
   agent.createConnection = (options, callback): undefined => {
     const hostname = String(options.host ?? 'localhost')
+    const signal = (options as { abortSignal?: AbortSignal }).abortSignal
     // The chain is self-signed by design; the pin below is the check that replaces it.
     const socket = connect({
       host: hostname,
@@ -37,7 +39,12 @@ export function createPinnedFetch(thumbprint: string): FetchLike {
     const done = (error: Error | null, value?: Socket): void => {
       if (settled) return
       settled = true
+      signal?.removeEventListener('abort', stop)
       ;(callback as (error: Error | null, socket?: Socket) => void)(error, value)
+    }
+    const stop = (): void => {
+      socket.destroy()
+      done(new Error('aborted during the TLS handshake'))
     }
     socket.once('secureConnect', () => {
       const certificate = socket.getPeerCertificate()
@@ -47,6 +54,8 @@ export function createPinnedFetch(thumbprint: string): FetchLike {
       done(Object.assign(new Error('certificate thumbprint mismatch'), { [PIN_MISMATCH]: true }))
     })
     socket.once('error', (error) => done(error))
+    if (signal?.aborted) stop()
+    else signal?.addEventListener('abort', stop, { once: true })
     return undefined
   }
   return createDirectFetch(agent)
