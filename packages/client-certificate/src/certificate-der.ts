@@ -106,13 +106,26 @@ function unsignedInteger(bytes: Uint8Array, element: Element): Uint8Array {
   return bytes.subarray(start, element.end)
 }
 
-/** The hex RSA modulus of a PKCS#8 private key, or undefined when the key is not RSA. */
+/**
+ * The hex RSA modulus of a PKCS#8 private key, or undefined when the key is not RSA.
+ * @throws Error when the key is not a complete two-prime RSAPrivateKey (RFC 8017 A.1.2): version 0
+ * and eight non-empty integers (n, e, d, p, q, dP, dQ, qInv). WebCrypto cannot import a key missing
+ * any of them, so it is refused here, synchronously, rather than by every getToken.
+ */
 export function readPrivateKey(der: Uint8Array): string | undefined {
   const [, algorithm, octets] = children(der, read(der, 0))
   if (algorithm === undefined || octets === undefined) throw new Error('unexpected private key structure')
   if (!isRsa(der, algorithm)) return undefined
   const inner = der.subarray(octets.contentStart, octets.end)
-  return hex(unsignedInteger(inner, child(inner, read(inner, 0), 1)))
+  const integers = children(inner, read(inner, 0))
+  if (
+    integers.length !== 9 ||
+    integers.some((integer) => integer.tag !== 2 || integer.end === integer.contentStart) ||
+    inner[integers[0]?.contentStart as number] !== 0
+  ) {
+    throw new Error('incomplete RSA private key')
+  }
+  return hex(unsignedInteger(inner, integers[1] as Element))
 }
 
 function length(size: number): number[] {

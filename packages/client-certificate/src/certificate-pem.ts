@@ -10,6 +10,8 @@ export interface LoadedCertificate {
 }
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
+/** A key this runtime cannot use: truncated, or missing some of the nine RSA integers. */
+export const DAMAGED = 'the private key is damaged or incomplete: export it again'
 const NOT_RSA = 'Entra ID accepts only RSA certificate credentials and this key is not RSA: create an RSA certificate (2048 bits or more)'
 
 function invalid(problem: string): AzcredError {
@@ -28,7 +30,7 @@ function decode(body: string): Uint8Array {
 /**
  * Reads a PEM bundle (private key and certificates, in any order, as PFX and Key Vault exports put
  * them) and checks it: one unencrypted RSA key, the certificate holding its public half (the leaf),
- * valid now. The chain is returned leaf first, each certificate followed by its issuer, then any
+ * valid now. The key must be a complete RSA key of 2048 bits or more. The chain is returned leaf first, each certificate followed by its issuer, then any
  * others. Messages never contain key material.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the problem.
  */
@@ -63,9 +65,11 @@ export function loadCertificatePem(pem: unknown, now = Date.now()): LoadedCertif
   try {
     modulus = readPrivateKey(privateKey)
   } catch {
-    throw invalid('the private key block is not a valid PKCS#8 or PKCS#1 key')
+    throw invalid(DAMAGED)
   }
   if (modulus === undefined) throw invalid(NOT_RSA)
+  // jose signs RS256/PS256 only with 2048 bits or more (as Entra ID requires): refuse now, not at every getToken.
+  if (modulus.length < 512) throw invalid('the RSA key has fewer than 2048 bits, which Entra ID needs: create a new certificate')
   const leaf = certificates.find((certificate) => certificate.publicKey === modulus)
   if (leaf === undefined) throw invalid('the private key belongs to none of the certificates in the PEM: include the certificate issued for this key')
   if (leaf.notAfter <= now) throw invalid(`the certificate expired on ${new Date(leaf.notAfter).toISOString()}: upload a new one to the app registration`)

@@ -1,10 +1,10 @@
-import { createHash, generateKeyPairSync } from 'node:crypto'
+import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { AzcredError } from '@azcred/core'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ClientCertificateCredential } from './index'
 import { ClientCertificateCredential as NodeClientCertificateCredential } from './node'
 
@@ -182,6 +182,107 @@ describe('bad certificates fail at construction with AZCRED_CONFIG_INVALID and n
       () => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', fixture('rsa-combined.pem'), { assertionLifetimeSeconds: value as number }),
       'assertionLifetimeSeconds must be a whole number of seconds from 1 to 3600',
     )
+  })
+})
+
+describe('a damaged or incomplete RSA key is AZCRED_CONFIG_INVALID, never a bare DOMException or TypeError', () => {
+  // The nine integers of rsa.key's RSAPrivateKey (version, n, e, d, p, q, dP, dQ, qInv), to build damaged copies from.
+  const jwk = createPrivateKey(fixture('rsa.key')).export({ format: 'jwk' })
+  const unsigned = (value = '') => {
+    const bytes = Buffer.from(value, 'base64url')
+    return (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes
+  }
+  const integers = () => [Buffer.from([0]), ...[jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(unsigned)]
+  const length = (size: number) => (size < 128 ? [size] : size < 256 ? [0x81, size] : [0x82, size >> 8, size & 255])
+  const element = (tag: number, content: Buffer) => Buffer.concat([Buffer.from([tag, ...length(content.length)]), content])
+  const rsaKey = (parts: Buffer[], tags: number[] = []) => element(0x30, Buffer.concat(parts.map((part, index) => element(tags[index] ?? 2, part))))
+  const armour = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`
+  const asPkcs1 = (der: Buffer) => `${armour('RSA PRIVATE KEY', der)}${fixture('rsa.crt')}`
+  const asPkcs8 = (der: Buffer) =>
+    `${armour('PRIVATE KEY', element(0x30, Buffer.concat([element(2, Buffer.from([0])), Buffer.from('300d06092a864886f70d0101010500', 'hex'), element(4, der)])))}${fixture('rsa.crt')}`
+  const withParts = (change: (parts: Buffer[]) => void) => {
+    const parts = integers()
+    change(parts)
+    return rsaKey(parts)
+  }
+  const d = unsigned(jwk.d).toString('base64').slice(8, 40)
+
+  it.each([
+    ['only version, the modulus and 1 (the reviewer key)', () => rsaKey([Buffer.from([0]), unsigned(jwk.n), Buffer.from([1])])],
+    ['qInv missing (eight integers)', () => withParts((parts) => parts.pop())],
+    ['a tenth integer', () => withParts((parts) => parts.push(Buffer.from([7])))],
+    ['version 1 (multi-prime) without the other primes', () => withParts((parts) => parts.splice(0, 1, Buffer.from([1])))],
+    ['an empty integer', () => withParts((parts) => parts.splice(4, 1, Buffer.alloc(0)))],
+    ['an octet string where d belongs', () => rsaKey(integers(), [2, 2, 2, 4])],
+  ])('%s: refused at construction, as PKCS#1 and as PKCS#8', (_name, build) => {
+    for (const certificate of [asPkcs1(build()), asPkcs8(build())]) {
+      expectRefused(
+        () => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', { certificate }),
+        'certificate: the private key is damaged or incomplete: export it again',
+        [d],
+      )
+    }
+  })
+
+  it('the Node entry says the same, with or without certificatePassword (the key is damaged, not wrongly decrypted)', () => {
+    const certificate = asPkcs1(rsaKey([Buffer.from([0]), unsigned(jwk.n), Buffer.from([1])]))
+    for (const certificatePassword of [undefined, 'planted-password']) {
+      expectRefused(
+        () => new NodeClientCertificateCredential('contoso.onmicrosoft.com', 'client', { certificate, certificatePassword }),
+        'certificate: the private key is damaged or incomplete',
+        ['planted-password'],
+      )
+    }
+  })
+
+  it('the complete key rebuilt the same way is accepted (the builder above is right)', async () => {
+    const app = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
+    const credential = new ClientCertificateCredential(app.tenantId, app.clientId, { certificate: asPkcs1(rsaKey(integers())) }, options())
+    await expect(credential.getToken(SCOPE)).resolves.toHaveProperty('token')
+  })
+
+  it('an RSA key under 2048 bits is refused at construction (jose would refuse to sign with it at every getToken)', () => {
+    expectRefused(
+      () => new ClientCertificateCredential('contoso.onmicrosoft.com', 'client', { certificate: fixture('rsa-1024-combined.pem') }),
+      'certificate: the RSA key has fewer than 2048 bits, which Entra ID needs: create a new certificate',
+    )
+  })
+
+  it('a whole key WebCrypto still cannot sign with (p = 0) rejects getToken with AZCRED_CONFIG_INVALID each time, without key material', async () => {
+    const app = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
+    const credential = new ClientCertificateCredential(
+      app.tenantId,
+      app.clientId,
+      { certificate: asPkcs1(withParts((parts) => parts.splice(4, 1, Buffer.from([0])))) },
+      options(),
+    )
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const error = await credential.getToken(SCOPE).catch((caught: unknown) => caught)
+      expect(AzcredError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({
+        code: 'AZCRED_CONFIG_INVALID',
+        message: 'certificate: WebCrypto refused the key: the private key is damaged or incomplete: export it again',
+      })
+      const seen = [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })].join('\n')
+      expect(seen).not.toContain(d)
+      expect((error as Error).cause).toBeUndefined()
+    }
+    expect(emulator.requestsTo('/token')).toHaveLength(0)
+  })
+
+  it('a failed key import is not kept: the next getToken imports again and succeeds', async () => {
+    const app = emulator.registerApp({ certificates: [fixture('rsa.crt')] })
+    const credential = new ClientCertificateCredential(app.tenantId, app.clientId, { certificate: fixture('rsa-combined.pem') }, options())
+    const importKey = vi.spyOn(crypto.subtle, 'importKey').mockRejectedValueOnce(new DOMException('Invalid keyData', 'DataError'))
+    try {
+      await expect(credential.getToken(SCOPE)).rejects.toMatchObject({
+        code: 'AZCRED_CONFIG_INVALID',
+        message: 'certificate: WebCrypto refused the key: the private key is damaged or incomplete: export it again',
+      })
+      await expect(credential.getToken(SCOPE)).resolves.toHaveProperty('token')
+    } finally {
+      importKey.mockRestore()
+    }
   })
 })
 

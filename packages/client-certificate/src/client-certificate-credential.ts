@@ -13,7 +13,7 @@ import {
   tokenEndpoint,
 } from '@azcred/core'
 import { SignJWT } from 'jose/jwt/sign'
-import { loadCertificatePem } from './certificate-pem'
+import { DAMAGED, loadCertificatePem } from './certificate-pem'
 
 /** A certificate given as PEM text (private key plus certificate chain). */
 export interface ClientCertificatePemConfiguration {
@@ -57,10 +57,11 @@ const base64 = (bytes: Uint8Array): string => {
  * assertion is reused until less than half its lifetime is left. Same name and constructor as
  * `@azure/identity`'s; certificate files and encrypted keys need the `@azcred/client-certificate/node` entry.
  *
- * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a malformed PEM, a missing or
- * encrypted key, a key that is not RSA (Entra ID accepts only RSA certificate credentials), a key
- * no certificate in the PEM matches, an expired certificate, or an invalid `algorithm` or
- * `assertionLifetimeSeconds`.
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a malformed PEM, a missing,
+ * encrypted, damaged or incomplete key, a key that is not RSA (Entra ID accepts only RSA certificate
+ * credentials) or has fewer than 2048 bits, a key no certificate in the PEM matches, an expired
+ * certificate, or an invalid `algorithm` or `assertionLifetimeSeconds`; from `getToken`, when the
+ * runtime's WebCrypto cannot import the key or sign with it (tried again on the next call).
  * @example const credential = new ClientCertificateCredential(tenantId, clientId, { certificate: pemText })
  */
 export class ClientCertificateCredential implements TokenCredential {
@@ -101,17 +102,24 @@ export class ClientCertificateCredential implements TokenCredential {
       const reusable = assertions.get(tenant)
       if (reusable !== undefined && reusable.reuseUntil > now) return reusable.jwt
       signing ??= prepare()
-      const { key, header } = await signing
       const issuedAt = Math.floor(now / 1000)
-      const jwt = await new SignJWT({ jti: crypto.randomUUID() })
-        .setProtectedHeader(header as { alg: string })
-        .setAudience(tokenEndpoint(authorityHost, tenant))
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setIssuedAt(issuedAt)
-        .setNotBefore(issuedAt)
-        .setExpirationTime(issuedAt + lifetimeSeconds)
-        .sign(key)
+      let jwt: string
+      try {
+        const { key, header } = await signing
+        jwt = await new SignJWT({ jti: crypto.randomUUID() })
+          .setProtectedHeader(header as { alg: string })
+          .setAudience(tokenEndpoint(authorityHost, tenant))
+          .setIssuer(clientId)
+          .setSubject(clientId)
+          .setIssuedAt(issuedAt)
+          .setNotBefore(issuedAt)
+          .setExpirationTime(issuedAt + lifetimeSeconds)
+          .sign(key)
+      } catch {
+        // The next call imports the key again. Nothing of the error: a crypto error is no place for key material.
+        signing = undefined
+        throw new AzcredError('AZCRED_CONFIG_INVALID', `certificate: WebCrypto refused the key: ${DAMAGED}`)
+      }
       assertions.set(tenant, { jwt, reuseUntil: now + (lifetimeSeconds * 1000) / 2 })
       return jwt
     }
@@ -135,7 +143,8 @@ export class ClientCertificateCredential implements TokenCredential {
 
   /**
    * A token for the scopes, from core's lifecycle engine.
-   * @throws AzcredError AZCRED_TOKEN_REQUEST_FAILED and the transport codes.
+   * @throws AzcredError AZCRED_CONFIG_INVALID when the key cannot be imported or sign,
+   * AZCRED_TOKEN_REQUEST_FAILED and the transport codes.
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     return this.#lifecycle.getToken(scopes, options)

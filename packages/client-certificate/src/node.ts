@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { AzcredError, assertNonEmpty } from '@azcred/core'
+import { DAMAGED } from './certificate-pem'
 import {
   type ClientCertificateCredentialOptions,
   type ClientCertificatePemConfiguration,
@@ -54,7 +55,11 @@ function normalizeKey(pem: unknown, password: string | undefined): unknown {
   } catch {
     throw new AzcredError(
       'AZCRED_CONFIG_INVALID',
-      password === undefined ? 'certificate: the private key is encrypted: pass certificatePassword' : 'certificatePassword does not decrypt the private key',
+      !block.includes('ENCRYPTED')
+        ? `certificate: ${DAMAGED}`
+        : password === undefined
+          ? 'certificate: the private key is encrypted: pass certificatePassword'
+          : 'certificatePassword does not decrypt the private key',
     )
   }
   return (pem as string).replace(block, pkcs8.trim())
