@@ -55,7 +55,7 @@ const probes = new WeakMap<object, Map<string, Probe>>()
 // The key for credentials that pass no fetch (the global one).
 const GLOBAL_FETCH = {}
 
-/** True when an error chain holds a system or transport error code (ECONNREFUSED, UND_ERR_…): a network failure. */
+/** True when the causes of an AZCRED_NETWORK_ERROR hold a system or transport error code (ECONNREFUSED, UND_ERR_…): a network failure. */
 function hasCode(error: unknown): boolean {
   for (let link = error, depth = 0; link != null && depth < 10; link = (link as { cause?: unknown }).cause, depth += 1) {
     if (depth > 0 && typeof (link as { code?: unknown }).code === 'string') return true
@@ -88,8 +88,15 @@ export async function probeImds(base: string, timeoutMs: number, fetch: FetchLik
     ).then(
       ({ body }) => typeof body.access_token === 'string',
       (error: { code?: string; status?: number; error?: unknown }) => {
-        if (error.code === 'AZCRED_ABORTED' || (error.code === 'AZCRED_NETWORK_ERROR' && !hasCode(error))) throw error
-        return error.status === 400 && typeof error.error === 'string'
+        // Only an answer, no answer in time or a network failure is a verdict; an abort, or a fetch
+        // that fails some other way (a bug, not an answer), is passed on and gives none.
+        if (
+          /^AZCRED_(TIMEOUT|TOKEN_REQUEST_FAILED|RESPONSE_INVALID)$/.test(error.code as string) ||
+          (error.code === 'AZCRED_NETWORK_ERROR' && hasCode(error))
+        ) {
+          return error.status === 400 && typeof error.error === 'string'
+        }
+        throw error
       },
     )
     current.found.then(
