@@ -593,6 +593,20 @@ describe('B10: a caller gives up within about 15 s by default; a 410 (IMDS upgra
     expect(result.value).toMatchObject({ token: 'scripted-token' })
   })
 
+  it('an abort during the wait after a 410 ends the call at once, with no further request', async () => {
+    hostEnvironment({})
+    const script = scriptedFetch(() => statusAnswer(410))
+    const controller = new AbortController()
+    const pending = new ManagedIdentityCredential({ endpoint: 'http://127.0.0.1:9', fetch: script.fetch }).getToken(SCOPE, { abortSignal: controller.signal })
+    await vi.waitFor(() => expect(script.at).toHaveLength(1))
+    const aborted = Date.now()
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    expect(Date.now() - aborted).toBeLessThan(2_000) // not the 10 s goneDelayMs
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(script.at).toHaveLength(1)
+  })
+
   it('410 retries count against retry.maxAttempts', async () => {
     hostEnvironment({})
     const script = scriptedFetch(() => statusAnswer(410))
