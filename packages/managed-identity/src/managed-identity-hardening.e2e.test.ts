@@ -643,6 +643,11 @@ describe('B7: retryOptions (@azure/identity spelling) is mapped onto retry and c
     expect(script.at).toHaveLength(2)
   })
 
+  it('null retry and retryOptions mean the defaults', () => {
+    hostEnvironment({})
+    expect(() => new ManagedIdentityCredential({ endpoint: 'http://127.0.0.1:9', retry: null as never, retryOptions: null as never })).not.toThrow()
+  })
+
   it.each([
     ['maxRetries -1', { maxRetries: -1 }, 'retryOptions.maxRetries'],
     ['maxRetries 100', { maxRetries: 100 }, 'retryOptions.maxRetries'],

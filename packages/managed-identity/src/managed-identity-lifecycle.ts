@@ -56,7 +56,8 @@ export function createManagedIdentityLifecycle(
   options: ManagedIdentityCredentialOptions,
   fetchOverride?: FetchLike,
 ): TokenLifecycle {
-  const { timeoutMs, onEvent, retryOptions, retry: { goneDelayMs = 10_000, ...retry } = {} } = options
+  const { timeoutMs, onEvent, retryOptions } = options
+  const { goneDelayMs = 10_000, ...retry } = options.retry ?? {}
   const goneBudgetMs = retry.maxElapsedMs ?? GONE_BUDGET_MS
   const maxAttempts = retry.maxAttempts ?? (retryOptions?.maxRetries ?? 9) + 1
   const fetch = fetchOverride ?? options.fetch
