@@ -750,13 +750,19 @@ describe('C13: a probe verdict speaks only for the transport that got it', () =>
 })
 
 describe('B6: a managed identity token that lives only seconds is refused, not fetched again on every call', () => {
-  // TODO(issue 11 item 6): core's toAccessToken refuses a lifetime under MIN_TOKEN_LIFETIME_MS (60 s)
-  // with AZCRED_RESPONSE_INVALID; managed identity reads expires_on and then calls it. Turn this into
-  // a test once that core change is built: expires_on = now + 5 s must reject with AZCRED_RESPONSE_INVALID
-  // (today every getToken sends a request). The body to use:
-  //   const short = async () => new Response(JSON.stringify({ access_token: 'short-lived',
-  //     expires_on: String(Math.floor(Date.now() / 1000) + 5), token_type: 'Bearer' }), { status: 200 })
-  //   await expect(new ManagedIdentityCredential({ endpoint: 'http://127.0.0.1:9', fetch: short }).getToken(SCOPE))
-  //     .rejects.toMatchObject({ code: 'AZCRED_RESPONSE_INVALID' })
-  it.todo('expires_on now + 5 s: AZCRED_RESPONSE_INVALID (core toAccessToken minimum lifetime)')
+  it('expires_on now + 5 s: AZCRED_RESPONSE_INVALID (core toAccessToken minimum lifetime)', async () => {
+    hostEnvironment({})
+    let sent = 0
+    const short = async (): Promise<Response> => {
+      sent += 1
+      return new Response(JSON.stringify({ access_token: 'short-lived', expires_on: String(Math.floor(Date.now() / 1000) + 5), token_type: 'Bearer' }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    const failure = await new ManagedIdentityCredential({ endpoint: 'http://127.0.0.1:9', fetch: short }).getToken(SCOPE).catch((error) => error)
+    expect(failure).toMatchObject({ code: 'AZCRED_RESPONSE_INVALID' })
+    expect(failure.message).not.toContain('short-lived')
+    expect(sent).toBe(1) // final, not retried
+  })
 })
