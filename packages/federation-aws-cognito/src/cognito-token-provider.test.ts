@@ -191,8 +191,8 @@ describe('a stable identity id across processes (AADSTS700213 otherwise)', () =>
   })
 
   it.each([
-    ['a store that fails to read', { get: () => Promise.reject(new Error('disk on fire')), set: async () => {} }, 'identityIdStore failed'],
-    ['a store that fails to write', { get: async () => undefined, set: () => Promise.reject(new Error('disk full')) }, 'identityIdStore failed'],
+    ['a store that fails to read', { get: () => Promise.reject(new Error('disk on fire')), set: async () => {} }, 'identityIdStore.get() failed'],
+    ['a store that fails to write', { get: async () => undefined, set: () => Promise.reject(new Error('disk full')) }, 'identityIdStore.set() failed'],
     [
       'a store holding something else',
       { get: async () => 'planted-not-an-identity-id', set: async () => {} },
@@ -213,6 +213,155 @@ describe('a stable identity id across processes (AADSTS700213 otherwise)', () =>
     const provider = createCognitoTokenProvider({ identityPoolId: POOL, identityIdStore: flaky, clientConfig: clientConfig() })
     await expect(provider.getFederatedToken({ audience: 'x' })).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
     expect(await subjectOf(provider)).toBe(store.value)
+  })
+})
+
+describe('an identityIdStore that never settles, fails or answers nonsense cannot hang or leak through the provider', () => {
+  const never = () => new Promise<never>(() => {})
+
+  it('a get() that never settles ends with AZCRED_TIMEOUT after timeoutMs; the stuck lookup is dropped and the next call succeeds', async () => {
+    const store = sharedStore()
+    let stuck = 1
+    const provider = createCognitoTokenProvider({
+      identityPoolId: POOL,
+      timeoutMs: 300,
+      identityIdStore: { get: () => (stuck-- > 0 ? never() : store.get()), set: store.set },
+      clientConfig: clientConfig(),
+    })
+    await expect(provider.getFederatedToken({ audience: 'x' })).rejects.toMatchObject({
+      code: 'AZCRED_TIMEOUT',
+      message: 'identityIdStore.get() did not answer within 300 ms: check the store it reads and writes, or raise timeoutMs',
+    })
+    expect(await subjectOf(provider)).toBe(store.value)
+  })
+
+  it('a get() that never settles ends with AZCRED_ABORTED when the caller aborts (default timeoutMs); the next call starts a new lookup', async () => {
+    const store = sharedStore()
+    let stuck = 1
+    const provider = createCognitoTokenProvider({
+      identityPoolId: POOL,
+      identityIdStore: { get: () => (stuck-- > 0 ? never() : store.get()), set: store.set },
+      clientConfig: clientConfig(),
+    })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    await expect(provider.getFederatedToken({ audience: 'x', abortSignal: controller.signal })).rejects.toMatchObject({
+      code: 'AZCRED_ABORTED',
+      message: 'the Cognito identity id lookup was aborted by the caller (abortSignal)',
+    })
+    expect(await subjectOf(provider)).toBe(store.value)
+  })
+
+  it('a set() that never settles ends with AZCRED_TIMEOUT; the next call stores the same identity instead of creating another', async () => {
+    const store = sharedStore()
+    const attempted: string[] = []
+    let stuck = 1
+    const before = cognito.calls.length
+    const provider = createCognitoTokenProvider({
+      identityPoolId: POOL,
+      timeoutMs: 300,
+      identityIdStore: {
+        get: store.get,
+        set: (identityId) => {
+          attempted.push(identityId)
+          return stuck-- > 0 ? never() : store.set(identityId)
+        },
+      },
+      clientConfig: clientConfig(),
+    })
+    await expect(provider.getFederatedToken({ audience: 'x' })).rejects.toMatchObject({
+      code: 'AZCRED_TIMEOUT',
+      message: expect.stringContaining('identityIdStore.set() did not answer within 300 ms'),
+    })
+    const subject = await subjectOf(provider)
+    expect(attempted).toEqual([subject, subject])
+    expect(store.writes).toEqual([subject])
+    expect(operations(before).filter((operation) => operation === 'GetId')).toHaveLength(1)
+  })
+
+  it('one waiter aborting does not end the shared lookup for the others', async () => {
+    const store = sharedStore()
+    const provider = createCognitoTokenProvider({
+      identityPoolId: POOL,
+      identityIdStore: { get: () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200)), set: store.set },
+      clientConfig: clientConfig(),
+    })
+    const controller = new AbortController()
+    const leaving = provider.getFederatedToken({ audience: 'x', abortSignal: controller.signal })
+    const staying = provider.getFederatedToken({ audience: 'x', forceRefresh: true })
+    setTimeout(() => controller.abort(), 20)
+    await expect(leaving).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    expect(readJwtClaims(await staying)?.sub).toBe(store.value)
+    expect(store.writes).toHaveLength(1)
+  })
+
+  it('a client whose send() never settles and ignores the abort signal still ends with AZCRED_TIMEOUT', async () => {
+    const client = { send: () => never() } as unknown as CognitoIdentityClient
+    await expect(
+      createCognitoTokenProvider({
+        identityPoolId: POOL,
+        identityId: 'us-east-1:00000000-0000-0000-0000-000000000001',
+        client,
+        timeoutMs: 200,
+      }).getFederatedToken({
+        audience: 'x',
+      }),
+    ).rejects.toMatchObject({
+      code: 'AZCRED_TIMEOUT',
+      message: 'AWS Cognito Identity GetOpenIdToken did not answer within 200 ms: raise timeoutMs or check the endpoint',
+    })
+  })
+
+  const SECRET = 'planted-store-secret-9f8e'
+  it.each([
+    ['get() throws an Error quoting a secret', { get: () => Promise.reject(new Error(SECRET)), set: async () => {} }, 'identityIdStore.get() failed (Error)'],
+    [
+      'get() throws synchronously',
+      {
+        get: () => {
+          throw new TypeError(SECRET)
+        },
+        set: async () => {},
+      },
+      'identityIdStore.get() failed (TypeError)',
+    ],
+    [
+      'get() throws an error whose name and code are secrets',
+      { get: () => Promise.reject(Object.assign(new Error(SECRET), { name: 'PlantedStoreSecret', code: 'planted-store-secret' })), set: async () => {} },
+      'identityIdStore.get() failed (Error)',
+    ],
+    ['get() throws a string', { get: () => Promise.reject(SECRET), set: async () => {} }, 'identityIdStore.get() failed (Error)'],
+    [
+      'set() throws a system error quoting a path',
+      { get: async () => undefined, set: () => Promise.reject(Object.assign(new Error(`EACCES: open '/secrets/${SECRET}'`), { code: 'EACCES' })) },
+      'identityIdStore.set() failed (EACCES)',
+    ],
+  ])('%s: AZCRED_CONFIG_INVALID with the name or system code only, no cause', async (_name, store, message) => {
+    const error = await createCognitoTokenProvider({ identityPoolId: POOL, identityIdStore: store, clientConfig: clientConfig() })
+      .getFederatedToken({ audience: 'x' })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: `${message}: check the store it reads and writes` })
+    expect((error as Error).cause).toBeUndefined()
+    expect(seen(error).toLowerCase()).not.toContain('planted')
+  })
+
+  it.each([
+    ['a number', 42],
+    ['an object', { identityId: 'us-east-1:00000000-0000-0000-0000-000000000001' }],
+    ['an array', ['us-east-1:00000000-0000-0000-0000-000000000001']],
+    ['a secret', SECRET],
+  ])('get() returning %s is AZCRED_CONFIG_INVALID, never a new identity, never echoed', async (_name, value) => {
+    const before = cognito.calls.length
+    const error = await createCognitoTokenProvider({
+      identityPoolId: POOL,
+      identityIdStore: { get: () => value as string, set: async () => {} },
+      clientConfig: clientConfig(),
+    })
+      .getFederatedToken({ audience: 'x' })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: 'identityIdStore gave no valid Cognito identity id' })
+    expect(seen(error)).not.toContain('planted')
+    expect(operations(before)).toEqual([])
   })
 })
 
@@ -287,6 +436,7 @@ describe('the transport: no redirect followed, bounded in time, configuration ch
       .catch((caught: unknown) => caught)
     expect(error).toMatchObject({ code: 'AZCRED_NETWORK_ERROR', message: 'could not reach AWS Cognito Identity for GetId: ECONNREFUSED' })
     expect(seen(error)).not.toContain('planted-login-token')
+    expect((error as Error).cause).toBeUndefined() // the SDK's error may quote the endpoint
   })
 
   it('keeps a hostile error name out of the message', async () => {

@@ -48,13 +48,24 @@ export interface CognitoTokenProviderOptions {
   client?: CognitoIdentityClient
   /** Settings for the client created on first use (`endpoint`, `credentials`, …). */
   clientConfig?: CognitoIdentityClientConfig
-  /** Time allowed for each Cognito call, ms, from 1 to 600 000. Default 30 000. */
+  /**
+   * Time allowed for each Cognito call and each `identityIdStore` call, ms, from 1 to 600 000.
+   * Default 30 000. A store call that never settles ends with AZCRED_TIMEOUT and is dropped.
+   */
   timeoutMs?: number
   /** A cached token is replaced when less than this is left, ms, from 0 to 3 600 000. Default 60 000. */
   refreshBeforeExpiryMs?: number
 }
 
 type Sdk = typeof import('@aws-sdk/client-cognito-identity')
+
+/** The shared identity id lookup: its result, how many calls wait on it, and its stop switch. */
+interface IdentityLookup {
+  id: Promise<string>
+  waiters: number
+  controller: AbortController
+  done?: boolean
+}
 
 const HINTS: Record<string, string> = {
   ResourceNotFoundException: 'check identityPoolId, region and the identity id (identityId / identityIdStore)',
@@ -70,29 +81,58 @@ function checkNumber(value: unknown, name: string, min: number, max: number): vo
   if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw invalid(`${name} must be a number from ${min} to ${max}`)
 }
 
-/** One Cognito call with a deadline; every failure becomes an `AzcredError` whose server strings are checked. */
-async function call<T>(send: (abortSignal: AbortSignal) => Promise<T>, operation: string, timeoutMs: number, abortSignal?: AbortSignalLike): Promise<T> {
+// The name of a local (not server-sent) error, for a message: a system code (ECONNREFUSED) or a
+// class-like name (TimeoutError). Never its message, nor the error itself as `cause`: a store's or
+// SDK's error may quote a secret, a path or a URL.
+const localName = (error: unknown): string => {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown }
+  if (typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code)) return code
+  return typeof name === 'string' && /^[A-Z][A-Za-z]{0,40}(Error|Exception)$/.test(name) ? name : 'Error'
+}
+
+/**
+ * Runs `run` until it settles, `timeoutMs` passes (AZCRED_TIMEOUT, `slow` says what to do) or
+ * `abortSignal` fires (AZCRED_ABORTED); the signal given to `run` is aborted then. It ends on time
+ * even when `run` never settles. A failure of `run` itself goes through `failed`.
+ */
+function bounded<T>(
+  run: (signal: AbortSignal) => PromiseLike<T> | T,
+  what: string,
+  failed: (error: unknown) => never,
+  abortSignal: AbortSignalLike | undefined,
+  timeoutMs?: number,
+  slow?: string,
+): Promise<T> {
   const controller = new AbortController()
-  let ended: 'AZCRED_TIMEOUT' | 'AZCRED_ABORTED' | undefined
-  const end = (reason: typeof ended) => () => {
-    ended ??= reason
+  let stop: (error: AzcredError) => void = () => {}
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject
+  })
+  const end = (error: AzcredError) => {
+    stop(error) // first, so this error wins the race against what the abort makes `run` throw
     controller.abort()
   }
-  const onAbort = end('AZCRED_ABORTED')
+  const onAbort = () => end(new AzcredError('AZCRED_ABORTED', `${what} was aborted by the caller (abortSignal)`))
+  const timer = timeoutMs && setTimeout(() => end(new AzcredError('AZCRED_TIMEOUT', `${what} did not answer within ${timeoutMs} ms: ${slow}`)), timeoutMs)
   if (abortSignal?.aborted) onAbort()
-  abortSignal?.addEventListener('abort', onAbort, { once: true })
-  const timer = setTimeout(end('AZCRED_TIMEOUT'), timeoutMs)
-  try {
-    return await send(controller.signal)
-  } catch (error) {
-    if (ended === 'AZCRED_ABORTED') throw new AzcredError(ended, `${operation} was aborted by the caller (abortSignal)`)
-    if (ended) throw new AzcredError(ended, `AWS Cognito Identity did not answer ${operation} within ${timeoutMs} ms: raise timeoutMs or check the endpoint`)
-    const failure = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } }
-    const status = failure.$metadata?.httpStatusCode
-    // The error name comes from the server (or, without a status, a system code): shown only when it looks like one.
-    const reported = status === undefined ? (failure.code ?? failure.name) : failure.name
-    const name = typeof reported === 'string' && /^\w{1,64}$/.test(reported) ? reported : 'UnknownError'
-    if (status === undefined) throw new AzcredError('AZCRED_NETWORK_ERROR', `could not reach AWS Cognito Identity for ${operation}: ${name}`, { cause: error })
+  abortSignal?.addEventListener('abort', onAbort)
+  return Promise.race([
+    Promise.resolve()
+      .then(() => run(controller.signal))
+      .catch(failed),
+    stopped,
+  ]).finally(() => {
+    clearTimeout(timer)
+    abortSignal?.removeEventListener('abort', onAbort)
+  })
+}
+
+/** What a failed Cognito call becomes: an `AzcredError` whose server strings are checked. */
+function cognitoFailure(operation: string) {
+  return (error: unknown): never => {
+    const failure = error as { name?: unknown; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } }
+    const status = failure?.$metadata?.httpStatusCode
+    if (status === undefined) throw new AzcredError('AZCRED_NETWORK_ERROR', `could not reach AWS Cognito Identity for ${operation}: ${localName(error)}`)
     if (status > 299 && status < 400) {
       let target = 'an undisclosed target'
       try {
@@ -104,11 +144,10 @@ async function call<T>(send: (abortSignal: AbortSignal) => Promise<T>, operation
         { retryable: false },
       )
     }
+    // The error name comes from the server: shown only when it looks like one.
+    const name = typeof failure.name === 'string' && /^\w{1,64}$/.test(failure.name) ? failure.name : 'UnknownError'
     const hint = HINTS[name] ?? 'see the AWS Cognito Identity error reference'
     throw new TokenRequestError(`AWS Cognito Identity refused ${operation} (HTTP ${status} ${name}): ${hint}`, { status, error: name })
-  } finally {
-    clearTimeout(timer)
-    abortSignal?.removeEventListener('abort', onAbort)
   }
 }
 
@@ -125,9 +164,11 @@ async function call<T>(send: (abortSignal: AbortSignal) => Promise<T>, operation
  * Cognito tokens always carry the pool id as `aud`; the audience a credential asks for is ignored.
  * @throws AzcredError AZCRED_CONFIG_INVALID at once for a malformed pool or identity id, an
  * endpoint with `user:password@`, or a number option out of range; from `getFederatedToken`:
- * AZCRED_CONFIG_INVALID when the store fails or holds a malformed identity id;
- * AZCRED_TOKEN_REQUEST_FAILED when Cognito refuses (with the AWS error name and a hint) or
- * redirects; AZCRED_RESPONSE_INVALID; AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT, AZCRED_ABORTED.
+ * AZCRED_CONFIG_INVALID when the store fails (naming only the error's class or system code) or
+ * holds anything but an identity id; AZCRED_TOKEN_REQUEST_FAILED when Cognito refuses (with the AWS
+ * error name and a hint) or redirects; AZCRED_RESPONSE_INVALID; AZCRED_NETWORK_ERROR;
+ * AZCRED_TIMEOUT when a Cognito or store call takes longer than `timeoutMs`; AZCRED_ABORTED when
+ * the caller's `abortSignal` fires (a store call that never settles cannot hang it).
  * @example
  * const provider = createCognitoTokenProvider({ identityPoolId: 'us-east-1:…', identityIdStore })
  */
@@ -147,28 +188,35 @@ export function createCognitoTokenProvider(options: CognitoTokenProviderOptions)
   const region = options.region ?? identityPoolId.split(':')[0]
   let sdk: Promise<Sdk> | undefined
   let client: CognitoIdentityClient | undefined = options.client
-  // One lookup (store or GetId) per provider, shared by concurrent calls, so they cannot create two identities.
-  let identity: Promise<string | undefined> | undefined
+  // One identity id lookup (store, else GetId, then store) per provider, shared by concurrent calls so
+  // they cannot create two identities; dropped when it fails or its last waiter aborts.
+  let lookup: IdentityLookup | undefined
+  // An identity GetId created whose store.set() failed: used again rather than creating another.
+  let created: string | undefined
   let cached: { token: string; expiresAt: number } | undefined
 
-  const useStore = async <T>(action: () => T): Promise<Awaited<T>> => {
-    try {
-      return await action()
-    } catch (error) {
-      throw new AzcredError('AZCRED_CONFIG_INVALID', 'identityIdStore failed: check the store it reads and writes', { cause: error })
-    }
-  }
+  const useStore = <T>(operation: 'get' | 'set', action: () => T, abortSignal: AbortSignalLike | undefined): Promise<Awaited<T>> =>
+    bounded(
+      action as () => Awaited<T>,
+      `identityIdStore.${operation}()`,
+      (error) => {
+        throw new AzcredError('AZCRED_CONFIG_INVALID', `identityIdStore.${operation}() failed (${localName(error)}): check the store it reads and writes`)
+      },
+      abortSignal,
+      timeoutMs,
+      'check the store it reads and writes, or raise timeoutMs',
+    )
   const checkedIdentityId = (value: unknown, from: string): string => {
     if (typeof value === 'string' && IDENTITY_ID.test(value)) return value
     throw new AzcredError(from === 'GetId' ? 'AZCRED_RESPONSE_INVALID' : 'AZCRED_CONFIG_INVALID', `${from} gave no valid Cognito identity id`)
   }
-  const known = async (): Promise<string | undefined> => {
+  const known = async (abortSignal: AbortSignalLike | undefined): Promise<string | undefined> => {
     if (options.identityId !== undefined) return options.identityId
-    const stored = store === undefined ? undefined : await useStore(() => store.get())
+    const stored = store === undefined ? undefined : await useStore('get', () => store.get(), abortSignal)
     return stored === undefined || stored === null || stored === '' ? undefined : checkedIdentityId(stored, 'identityIdStore')
   }
-  const remember = async (identityId: string): Promise<void> => {
-    if (options.identityId === undefined && store !== undefined) await useStore(() => store.set(identityId))
+  const remember = async (identityId: string, abortSignal: AbortSignalLike | undefined): Promise<void> => {
+    if (options.identityId === undefined && store !== undefined) await useStore('set', () => store.set(identityId), abortSignal)
   }
 
   const fetchToken = async (abortSignal: AbortSignalLike | undefined): Promise<string> => {
@@ -177,44 +225,86 @@ export function createCognitoTokenProvider(options: CognitoTokenProviderOptions)
     // `requestInit` reaches the fetch-based handler (browsers, edge runtimes) only; Node's handler never follows redirects.
     client ??= new aws.CognitoIdentityClient({ region, requestHandler: { requestInit: () => ({ redirect: 'manual' }) }, ...options.clientConfig })
     const ready = client
-    const send = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => call(run, operation, timeoutMs, abortSignal)
+    const send = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>, signal: AbortSignalLike | undefined) =>
+      bounded(run, `AWS Cognito Identity ${operation}`, cognitoFailure(operation), signal, timeoutMs, 'raise timeoutMs or check the endpoint')
     if (developer !== undefined) {
       const { providerName, userIdentifier, tokenDurationSeconds } = developer
-      const identityId = await known()
-      const output = await send('GetOpenIdTokenForDeveloperIdentity', (signal) =>
-        ready.send(
-          new aws.GetOpenIdTokenForDeveloperIdentityCommand({
-            IdentityPoolId: identityPoolId,
-            IdentityId: identityId,
-            Logins: { [providerName]: userIdentifier },
-            TokenDuration: tokenDurationSeconds,
-          }),
-          { abortSignal: signal },
-        ),
+      const identityId = await known(abortSignal)
+      const output = await send(
+        'GetOpenIdTokenForDeveloperIdentity',
+        (signal) =>
+          ready.send(
+            new aws.GetOpenIdTokenForDeveloperIdentityCommand({
+              IdentityPoolId: identityPoolId,
+              IdentityId: identityId,
+              Logins: { [providerName]: userIdentifier },
+              TokenDuration: tokenDurationSeconds,
+            }),
+            { abortSignal: signal },
+          ),
+        abortSignal,
       )
-      if (identityId === undefined && typeof output.IdentityId === 'string' && IDENTITY_ID.test(output.IdentityId)) await remember(output.IdentityId)
+      if (identityId === undefined && typeof output.IdentityId === 'string' && IDENTITY_ID.test(output.IdentityId))
+        await remember(output.IdentityId, abortSignal)
       return output.Token ?? ''
     }
-    identity ??= (async () => {
-      const found = await known()
-      if (found !== undefined) return found
-      const created = checkedIdentityId(
-        (
-          await send('GetId', (signal) =>
-            ready.send(new aws.GetIdCommand({ IdentityPoolId: identityPoolId, AccountId: options.accountId, Logins: logins }), { abortSignal: signal }),
+    if (lookup === undefined) {
+      const controller = new AbortController()
+      const entry: IdentityLookup = {
+        waiters: 0,
+        controller,
+        id: (async () => {
+          const found = await known(controller.signal)
+          if (found !== undefined) return found
+          created ??= checkedIdentityId(
+            (
+              await send(
+                'GetId',
+                (signal) =>
+                  ready.send(new aws.GetIdCommand({ IdentityPoolId: identityPoolId, AccountId: options.accountId, Logins: logins }), { abortSignal: signal }),
+                controller.signal,
+              )
+            ).IdentityId,
+            'GetId',
           )
-        ).IdentityId,
-        'GetId',
+          await remember(created, controller.signal)
+          return created
+        })(),
+      }
+      entry.id.then(
+        () => {
+          entry.done = true
+        },
+        () => {
+          if (lookup === entry) lookup = undefined
+        },
       )
-      await remember(created)
-      return created
-    })().catch((error: unknown) => {
-      identity = undefined
-      throw error
-    })
-    const identityId = await identity
-    const output = await send('GetOpenIdToken', (signal) =>
-      ready.send(new aws.GetOpenIdTokenCommand({ IdentityId: identityId, Logins: logins }), { abortSignal: signal }),
+      lookup = entry
+    }
+    const entry = lookup
+    entry.waiters += 1
+    let identityId: string
+    try {
+      identityId = await bounded(
+        () => entry.id,
+        'the Cognito identity id lookup',
+        (error) => {
+          throw error
+        },
+        abortSignal,
+      )
+    } finally {
+      entry.waiters -= 1
+      // Its last waiter gave up: stop the lookup, and let the next call start a new one.
+      if (entry.waiters === 0 && !entry.done && lookup === entry && abortSignal?.aborted) {
+        lookup = undefined
+        entry.controller.abort()
+      }
+    }
+    const output = await send(
+      'GetOpenIdToken',
+      (signal) => ready.send(new aws.GetOpenIdTokenCommand({ IdentityId: identityId, Logins: logins }), { abortSignal: signal }),
+      abortSignal,
     )
     return output.Token ?? ''
   }
