@@ -2,7 +2,14 @@ import { inspect } from 'node:util'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AzcredError } from './azcred-error'
-import { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, requestClientCredentialsToken, toAccessToken, tokenRequestClaims } from './entra-token'
+import {
+  MAX_ACCESS_TOKEN_LENGTH,
+  MAX_TOKEN_LIFETIME_MS,
+  MIN_TOKEN_LIFETIME_MS,
+  requestClientCredentialsToken,
+  toAccessToken,
+  tokenRequestClaims,
+} from './entra-token'
 import type { TokenRequest } from './token-lifecycle'
 
 const NOW = Date.parse('2026-06-01T12:00:00Z')
@@ -39,7 +46,7 @@ describe('toAccessToken (B6, contract C4)', () => {
   it.each([0, -1, -3600, '0', '-5', 'abc', '', '  ', 'NaN', true, null, [], {}, Number.NaN])('refuses expires_in %j (no expires_on)', (expiresIn) => {
     const error = refusalOf({ access_token: PLANTED, expires_in: expiresIn })
     expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
-    expect(error.message).toBe('E answered a missing or invalid expires_in or expires_on: check the URL')
+    expect(error.message).toBe('E answered a missing or invalid expires_in or expires_on (at least 60 s): check the URL')
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
@@ -56,7 +63,8 @@ describe('toAccessToken (B6, contract C4)', () => {
     expect(MAX_TOKEN_LIFETIME_MS).toBe(24 * 3_600_000)
     const capped = NOW + MAX_TOKEN_LIFETIME_MS
     expect(toAccessToken({ access_token: PLANTED, expires_in: 1e12 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
-    expect(toAccessToken({ access_token: PLANTED, expires_in: '1e400' }, 'E', NOW).expiresOnTimestamp).toBe(capped)
+    // What JSON.parse makes of 1e400.
+    expect(toAccessToken({ access_token: PLANTED, expires_in: Number.POSITIVE_INFINITY }, 'E', NOW).expiresOnTimestamp).toBe(capped)
     expect(toAccessToken({ access_token: PLANTED, expires_in: 86_401 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
     expect(toAccessToken({ access_token: PLANTED, expires_in: 86_400 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
     // expires_on sent in milliseconds by mistake
@@ -72,6 +80,67 @@ describe('toAccessToken (B6, contract C4)', () => {
     // Compared with the capped lifetime.
     expect(refreshAt(90_000, 1e12)).toBeUndefined()
     expect(refreshAt(43_200, 1e12)).toBe(NOW + 43_200_000)
+  })
+
+  describe('short lifetimes (issue 11 B6): a token is never fetched again on every call', () => {
+    it.each([0.001, 1, 29, 30, 59, 59.999, '59', '1'])(
+      'refuses expires_in %j: under MIN_TOKEN_LIFETIME_MS (60 s), so it could not be cached past the clock skew',
+      (expiresIn) => {
+        expect(MIN_TOKEN_LIFETIME_MS).toBe(60_000)
+        const error = refusalOf({ access_token: PLANTED, expires_in: expiresIn })
+        expect(error).toMatchObject({
+          code: 'AZCRED_RESPONSE_INVALID',
+          message: 'E answered a missing or invalid expires_in or expires_on (at least 60 s): check the URL',
+        })
+        expect(exposed(error)).not.toContain(PLANTED)
+      },
+    )
+
+    it('refuses an expires_on under 60 s away, and accepts exactly 60 s', () => {
+      expect(refusalOf({ access_token: PLANTED, expires_on: NOW / 1000 + 5 }).code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(refusalOf({ access_token: PLANTED, expires_on: String(NOW / 1000 + 59) }).code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(toAccessToken({ access_token: PLANTED, expires_on: NOW / 1000 + 60 }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 60_000)
+      expect(toAccessToken({ access_token: PLANTED, expires_in: 60 }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 60_000)
+    })
+
+    it('ignores a refresh_in under 60 s (as it ignores one of 0), keeping the margin-based refresh', () => {
+      const refreshAt = (refreshIn: unknown) =>
+        toAccessToken({ access_token: PLANTED, expires_in: 3600, refresh_in: refreshIn }, 'E', NOW).refreshAfterTimestamp
+      for (const ignored of [0.001, '1e-3', 1, '1', 59, 59.999]) expect(refreshAt(ignored)).toBeUndefined()
+      expect(refreshAt(60)).toBe(NOW + 60_000)
+      expect(refreshAt('60')).toBe(NOW + 60_000)
+    })
+  })
+
+  describe('numeric strings are plain decimal digits (issue 11 B6)', () => {
+    it.each([
+      '0x10',
+      '0x7fffffff',
+      '0b111000010000',
+      '0o7020',
+      '1e3',
+      '3.6e3',
+      '1e400',
+      'Infinity',
+      '+3600',
+      '-0',
+      ' 3600 ',
+      '3600 ',
+      '3600\n',
+      '3_600',
+      '.5e4',
+      '3600.',
+    ])('expires_in %j is AZCRED_RESPONSE_INVALID, and as expires_on or refresh_in it is not read either', (text) => {
+      expect(refusalOf({ access_token: PLANTED, expires_in: text }).code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(refusalOf({ access_token: PLANTED, expires_on: text }).code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(toAccessToken({ access_token: PLANTED, expires_in: 86_400, refresh_in: text }, 'E', NOW).refreshAfterTimestamp).toBeUndefined()
+    })
+
+    it('reads decimal strings, with or without a fraction', () => {
+      expect(toAccessToken({ access_token: PLANTED, expires_in: '3599' }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 3_599_000)
+      expect(toAccessToken({ access_token: PLANTED, expires_in: '3599.5' }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 3_599_500)
+      expect(toAccessToken({ access_token: PLANTED, expires_on: String(NOW / 1000 + 600) }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 600_000)
+    })
   })
 
   it.each([

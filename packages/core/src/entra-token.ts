@@ -29,36 +29,46 @@ export function tokenEndpoint(authorityHost: string, tenantId: string): string {
 /** Longest token lifetime accepted, in milliseconds (24 hours, the longest Entra ID and managed identity issue); longer is capped. */
 export const MAX_TOKEN_LIFETIME_MS = 86_400_000
 
+/**
+ * Shortest token lifetime accepted, and shortest `refresh_in` honoured, in milliseconds (60 s: twice
+ * the default 30 s clock skew, so a token is served from the cache for at least 30 s). Entra ID
+ * issues tokens living an hour or more; a managed identity host may hand out a cached one that is
+ * close to expiry, hence a modest floor.
+ */
+export const MIN_TOKEN_LIFETIME_MS = 60_000
+
 /** Longest access token accepted, in characters (64 KB). */
 export const MAX_ACCESS_TOKEN_LENGTH = 65_536
 
+// A number, or a string of plain decimal digits ("3599", "1.5"); never "0x10", "1e3" or " 1 ".
 function seconds(value: unknown): number {
-  return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '') ? Number(value) : Number.NaN
+  return typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) ? Number(value) : Number.NaN
 }
 
 /**
  * Reads an OAuth token answer (`access_token`, `expires_in`, optional `refresh_in`, `token_type`;
- * `expires_on` in epoch seconds as managed-identity endpoints send it) into an `AccessToken`. The
- * lifetime is capped at {@link MAX_TOKEN_LIFETIME_MS}; a `refresh_in` that is not inside the lifetime
- * is ignored.
+ * `expires_on` in epoch seconds as managed-identity endpoints send it) into an `AccessToken`. Each is
+ * a JSON number or a string of plain decimal digits. The lifetime is capped at
+ * {@link MAX_TOKEN_LIFETIME_MS}; a `refresh_in` under {@link MIN_TOKEN_LIFETIME_MS} or not inside the
+ * lifetime is ignored.
  * @throws AzcredError AZCRED_RESPONSE_INVALID when the token is missing or not printable ASCII (at most
  * {@link MAX_ACCESS_TOKEN_LENGTH}), `token_type` is not Bearer, or the lifetime is missing, not a number
- * or not in the future.
+ * or under {@link MIN_TOKEN_LIFETIME_MS}.
  */
 export function toAccessToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
   const { access_token: token, token_type: type, expires_in: expiresIn } = body
-  // `!(x > 0)` also refuses NaN.
+  // `!(x >= min)` also refuses NaN.
   const lifetime = Math.min(expiresIn != null ? seconds(expiresIn) : seconds(body.expires_on) - now / 1000, MAX_TOKEN_LIFETIME_MS / 1000) * 1000
   const invalid =
     typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[!-~]+$/.test(token)
       ? 'access_token'
       : type != null && !/^bearer$/i.test(String(type))
         ? 'token_type (only Bearer)'
-        : !(lifetime > 0) && 'expires_in or expires_on'
+        : !(lifetime >= MIN_TOKEN_LIFETIME_MS) && 'expires_in or expires_on (at least 60 s)'
   if (invalid) throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered a missing or invalid ${invalid}: check the URL`)
   const refresh = seconds(body.refresh_in) * 1000
   const accessToken: AccessToken = { token: token as string, expiresOnTimestamp: now + lifetime, tokenType: 'Bearer' }
-  if (refresh > 0 && refresh < lifetime) accessToken.refreshAfterTimestamp = now + refresh
+  if (refresh >= MIN_TOKEN_LIFETIME_MS && refresh < lifetime) accessToken.refreshAfterTimestamp = now + refresh
   return accessToken
 }
 

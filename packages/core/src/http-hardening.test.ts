@@ -366,7 +366,7 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     const plain = await listen('127.0.0.1', (_request, response) => response.end('{}'))
     const error = await failureOf(sendJsonRequest({ url: `https://127.0.0.1:${plain.port}/token`, endpointName: 'E' }))
     expect(error).toMatchObject({ code: 'AZCRED_NETWORK_ERROR', retryable: false })
-    expect(error.message).toContain(`could not reach E at https://127.0.0.1:${plain.port}/token (sending the request): `)
+    expect(error.message).toContain(`could not reach E at https://127.0.0.1:${plain.port} (sending the request): `)
     expect(error.message).toContain('not retried')
   })
 
@@ -387,7 +387,7 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     expect(isTransient(error)).toBe(retryable !== false)
     expect(Object.hasOwn(error, 'retryable')).toBe(retryable !== undefined)
     expect(error.message).toBe(
-      `could not reach E at https://login.example.invalid/t (sending the request): ${code}${retryable === false ? '; not retried: check the URL and certificate' : ''}`,
+      `could not reach E at https://login.example.invalid (sending the request): ${code}${retryable === false ? '; not retried: check the URL and certificate' : ''}`,
     )
   })
 
@@ -410,5 +410,113 @@ describe('B10: failures that retrying cannot fix are final (retryable: false)', 
     expect(error.message).toContain('ECONNREFUSED')
     expect('retryable' in error).toBe(false)
     expect(isTransient(error)).toBe(true)
+  })
+})
+
+describe('A1, B5: a custom fetch cannot follow a redirect or outlive timeoutMs', () => {
+  // Wrappers users write: one rebuilds init and loses redirect: 'manual', one forces 'follow'.
+  const wrappers: [string, FetchLike][] = [
+    ['rebuilds init without redirect', (input, init) => fetch(input, { method: init.method, headers: init.headers, body: init.body, signal: init.signal })],
+    ["forces redirect: 'follow'", (input, init) => fetch(input, { ...init, redirect: 'follow' })],
+  ]
+
+  it.each(wrappers.flatMap(([name, wrapper]) => [302, 307].map((status) => [name, status, wrapper] as const)))(
+    'a fetch that %s and follows a %i: the answer is refused (retryable: false), naming the status and the final origin only',
+    async (_name, status, wrapper) => {
+      const target = await listen('127.0.0.2', (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'stolen', expires_in: 3600, token_type: 'Bearer' }))
+      })
+      const tokenServer = await listen('127.0.0.1', (_request, response) => {
+        response.writeHead(status, { location: `${target.origin}/x/${PLANTED}?sig=${PLANTED}` }).end()
+      })
+      const error = await failureOf(tokenRequest(tokenServer.origin, wrapper))
+      expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+      expect(error.message).toBe(`the Entra ID token endpoint answered HTTP 200 (redirect to ${target.origin}, options.fetch followed it): use the final URL`)
+      expect(target.hits).toHaveLength(1) // the user's fetch went there; its answer was not taken
+      expect(exposed(error)).not.toContain(PLANTED)
+      expect(exposed(error)).not.toContain('stolen')
+    },
+  )
+
+  it('a redirect the custom fetch followed within the same origin is refused too', async () => {
+    const server = await listen('127.0.0.1', (request, response) => {
+      if (request.url === '/token') response.writeHead(302, { location: '/elsewhere' }).end()
+      else response.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen","expires_in":3600}')
+    })
+    const error = await failureOf(sendJsonRequest({ url: `${server.origin}/token`, endpointName: 'E' }, { fetch: (wrappers[0] as [string, FetchLike])[1] }))
+    expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+    expect(error.message).toContain(`HTTP 200 (redirect to ${server.origin}, options.fetch followed it)`)
+  })
+
+  it("an answer whose url has another origin is refused; the request's own origin (or no url, a test double) is read", async () => {
+    const answer =
+      (url: string): FetchLike =>
+      async () => {
+        const response = new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })
+        Object.defineProperty(response, 'url', { value: url })
+        return response
+      }
+    for (const url of ['https://elsewhere.example.test/token', 'http://login.example.test/token', 'https://login.example.test:8443/token', 'not a url']) {
+      const error = await failureOf(sendJsonRequest({ url: 'https://login.example.test/t/token', endpointName: 'E' }, { fetch: answer(url) }))
+      expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+    }
+    for (const url of ['https://login.example.test/t/token', 'https://LOGIN.example.test:443/other', '']) {
+      const { body } = await sendJsonRequest({ url: 'https://login.example.test/t/token', endpointName: 'E' }, { fetch: answer(url) })
+      expect(body).toEqual({ ok: true })
+    }
+  })
+
+  /** A fetch that drops the signal, as some wrappers do. */
+  const withoutSignal: FetchLike = (input, init) => fetch(input, { method: init.method, headers: init.headers, body: init.body, redirect: 'manual' })
+
+  async function dripping() {
+    let closed = false
+    const server = await listen('127.0.0.1', (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.write('{')
+      const drip = setInterval(() => response.write(' '), 50)
+      response.on('close', () => {
+        clearInterval(drip)
+        closed = true
+      })
+    })
+    return { server, isClosed: () => closed }
+  }
+
+  async function until(condition: () => boolean): Promise<boolean> {
+    for (let waited = 0; waited < 3000 && !condition(); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+    return condition()
+  }
+
+  it('a fetch that ignores the signal, against a body dripping forever: AZCRED_TIMEOUT after timeoutMs, and the body is cancelled', async () => {
+    const { server, isClosed } = await dripping()
+    const error = await failureOf(sendJsonRequest({ url: server.origin, endpointName: 'E' }, { fetch: withoutSignal, timeoutMs: 300 }))
+    expect(error).toMatchObject({
+      code: 'AZCRED_TIMEOUT',
+      message: 'E did not answer within 300 ms (reading the answer); raise timeoutMs or check the endpoint',
+    })
+    expect(await until(isClosed)).toBe(true) // the connection was closed, not left dripping
+  })
+
+  it("the same fetch and body end with AZCRED_ABORTED when the caller's signal fires", async () => {
+    const { server, isClosed } = await dripping()
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 200)
+    const error = await failureOf(sendJsonRequest({ url: server.origin, endpointName: 'E' }, { fetch: withoutSignal, abortSignal: controller.signal }))
+    expect(error.code).toBe('AZCRED_ABORTED')
+    expect(await until(isClosed)).toBe(true)
+  })
+
+  it('a fetch whose promise never settles: AZCRED_TIMEOUT after timeoutMs, or AZCRED_ABORTED when the caller aborts', async () => {
+    const never: FetchLike = () => new Promise(() => {})
+    const timedOut = await failureOf(sendJsonRequest({ url: 'http://127.0.0.1:9/', endpointName: 'E' }, { fetch: never, timeoutMs: 50 }))
+    expect(timedOut).toMatchObject({
+      code: 'AZCRED_TIMEOUT',
+      message: 'E did not answer within 50 ms (sending the request); raise timeoutMs or check the endpoint',
+    })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    const aborted = await failureOf(sendJsonRequest({ url: 'http://127.0.0.1:9/', endpointName: 'E' }, { fetch: never, abortSignal: controller.signal }))
+    expect(aborted.code).toBe('AZCRED_ABORTED')
   })
 })

@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AzcredError } from './azcred-error'
+import { requestEntraToken } from './entra-token'
 import { type FetchLike, sendJsonRequest } from './http'
 
 const PLANTED = 'planted-Secret~value.7f3a9'
@@ -114,14 +115,14 @@ describe('a thrown error is named by its code or class, never by its message', (
   it('a code from the chain (ECONNREFUSED) is kept; the URL query and header are not', async () => {
     const error = await failureOf(sendJsonRequest({ url, headers, endpointName: 'E' }, { fetch: quoting('ECONNREFUSED') }))
     expect(error.code).toBe('AZCRED_NETWORK_ERROR')
-    expect(error.message).toBe('could not reach E at https://identity.example.test/msi/token (sending the request): ECONNREFUSED')
+    expect(error.message).toBe('could not reach E at https://identity.example.test (sending the request): ECONNREFUSED')
     expect(error.cause).toEqual({ name: 'TypeError', code: undefined, cause: { name: 'Error', code: 'ECONNREFUSED', cause: undefined } })
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
   it('without a code, only the class name', async () => {
     const error = await failureOf(sendJsonRequest({ url, headers, endpointName: 'E' }, { fetch: quoting() }))
-    expect(error.message).toBe('could not reach E at https://identity.example.test/msi/token (sending the request): TypeError')
+    expect(error.message).toBe('could not reach E at https://identity.example.test (sending the request): TypeError')
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
@@ -140,7 +141,7 @@ describe('a thrown error is named by its code or class, never by its message', (
         },
       ),
     )
-    expect(error.message).toBe('could not reach E at https://identity.example.test/msi/token (sending the request): unknown error')
+    expect(error.message).toBe('could not reach E at https://identity.example.test (sending the request): unknown error')
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
@@ -154,7 +155,7 @@ describe('a thrown error is named by its code or class, never by its message', (
         }),
       )
     const error = await failureOf(sendJsonRequest({ url, headers, endpointName: 'E' }, { fetch }))
-    expect(error.message).toBe('could not reach E at https://identity.example.test/msi/token (reading the answer): ECONNRESET')
+    expect(error.message).toBe('could not reach E at https://identity.example.test (reading the answer): ECONNRESET')
     expect(exposed(error)).not.toContain(PLANTED)
   })
 
@@ -176,7 +177,28 @@ describe('a thrown error is named by its code or class, never by its message', (
     const { port } = closed.address() as { port: number }
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     const error = await failureOf(sendJsonRequest({ url: `http://127.0.0.1:${port}/t?sig=${PLANTED}`, headers, endpointName: 'E' }))
-    expect(error.message).toBe(`could not reach E at http://127.0.0.1:${port}/t (sending the request): ECONNREFUSED`)
+    expect(error.message).toBe(`could not reach E at http://127.0.0.1:${port} (sending the request): ECONNREFUSED`)
     expect(exposed(error)).not.toContain(PLANTED)
+  })
+})
+
+describe('a network error names the endpoint origin, never the path (issue 11 A3)', () => {
+  // A client secret pasted as tenantId passes the tenant check when it is shaped like a domain.
+  const TENANT_SHAPED_SECRET = 'q8x7Q-planted.Secret-7f3a9'
+
+  it.each([
+    ['a refused connection', 'ECONNREFUSED'],
+    ['a certificate failure', 'CERT_HAS_EXPIRED'],
+  ])('%s at the tenant path keeps the secret passed as tenantId out of the error', async (_kind, code) => {
+    const fetch: FetchLike = async (input) => {
+      throw new TypeError(`fetch failed: ${input}`, { cause: Object.assign(new Error(`${code} ${input}`), { code }) })
+    }
+    const error = await failureOf(
+      requestEntraToken({ authorityHost: 'https://login.example.test', tenantId: TENANT_SHAPED_SECRET, form: { grant_type: 'client_credentials' }, fetch }),
+    )
+    expect(error.code).toBe('AZCRED_NETWORK_ERROR')
+    expect(error.message).toMatch(/^could not reach the Entra ID token endpoint at https:\/\/login\.example\.test \(sending the request\): /)
+    expect(exposed(error)).not.toContain(TENANT_SHAPED_SECRET)
+    expect(exposed(error)).not.toContain('oauth2')
   })
 })

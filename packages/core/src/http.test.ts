@@ -107,14 +107,15 @@ describe('requestEntraToken', () => {
     expect(error.message).toContain('Entra ID token endpoint')
   })
 
-  it('turns a closed port into AZCRED_NETWORK_ERROR naming the endpoint without the query', async () => {
+  it('turns a closed port into AZCRED_NETWORK_ERROR naming the endpoint and its origin, without the path or query', async () => {
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as { port: number }
     await new Promise<void>((resolve) => server.close(() => resolve()))
     const error = await failureOf(sendJsonRequest({ url: `http://127.0.0.1:${port}/x?secret=planted`, endpointName: 'the test endpoint' }))
     expect(error.code).toBe('AZCRED_NETWORK_ERROR')
-    expect(error.message).toContain(`http://127.0.0.1:${port}/x`)
+    expect(error.message).toContain(`the test endpoint at http://127.0.0.1:${port} (`)
+    expect(error.message).not.toContain('/x')
     expect(error.message).toContain('ECONNREFUSED')
     expect(error.message).not.toContain('planted')
   })

@@ -78,17 +78,20 @@ const FINAL_NETWORK_ERROR = /^(ENOTFOUND|EAI_NONAME|\w*CERT|UNABLE_TO|INVALID_CA
 
 /**
  * Sends one HTTP request and returns its JSON body. Never follows a redirect (`redirect: 'manual'`,
- * also for a custom `fetch`) and reads at most {@link MAX_RESPONSE_BYTES}. Every failure becomes an
+ * also for a custom `fetch`; an answer a custom `fetch` got by following one anyway, `redirected` or
+ * a `url` of another origin, is refused) and reads at most {@link MAX_RESPONSE_BYTES}. `timeoutMs`
+ * and the caller's signal end the exchange even when a custom `fetch` ignores `signal` or never
+ * settles (the body is cancelled). Every failure becomes an
  * `AzcredError`: `AZCRED_CONFIG_INVALID` for an unparsable URL or one with `user:password@`, or a
  * header whose name is not an HTTP token or whose value holds a line break, another control
  * character or a character beyond Latin-1 (naming the header, never its value; nothing is sent),
  * `AZCRED_ABORTED`, `AZCRED_TIMEOUT`, `AZCRED_NETWORK_ERROR` (`retryable: false` for DNS "no such
  * name", TLS certificate and "https: answered by plain HTTP" failures), `AZCRED_TOKEN_REQUEST_FAILED`
- * for a 3xx (`retryable: false`, naming only the target's origin) or a non-2xx status (a
+ * for a 3xx or a followed redirect (`retryable: false`, naming only the target's origin) or a non-2xx status (a
  * `TokenRequestError` with Entra's error fields when the body has them), `AZCRED_RESPONSE_INVALID`
  * for a 2xx answer that is not a JSON object or a body over the limit. Messages never contain the
  * request or raw body; server strings in them are capped and stripped of control characters. A
- * network error names the thrown error's `code` (such as `ECONNREFUSED`) or else its class name,
+ * network error names the endpoint's origin (never the path) and the thrown error's `code` (such as `ECONNREFUSED`) or else its class name,
  * never its message, and its `cause` is a copy of the thrown chain holding only each link's `name`,
  * `code` and symbol-keyed boolean marks.
  */
@@ -107,26 +110,79 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
       `${endpointName}: header ${serverText(name)} has a line break, control or non-Latin-1 character: remove it`,
     )
   }
-  const where = url.origin + url.pathname
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS
   const controller = new AbortController()
   let ended: 'timeout' | 'aborted' | undefined
-  const onAbort = (): void => {
-    ended ??= 'aborted'
+  let stop: () => void
+  // Rejects when the timer or the caller's signal fires: raced against the fetch and every read, so a
+  // custom fetch that ignores `signal` (or never settles) cannot outlive timeoutMs.
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject
+  })
+  const end = (why: 'timeout' | 'aborted') => (): void => {
+    ended ??= why
     controller.abort()
+    stop()
   }
+  const onAbort = end('aborted')
   // An abort event fires once; the listener is removed when the request ends.
   options.abortSignal?.addEventListener('abort', onAbort)
-  const timer = setTimeout(() => {
-    ended ??= 'timeout'
-    controller.abort()
-  }, timeoutMs)
-  const failure = (error: unknown, stage: string): AzcredError => {
-    if (ended === 'aborted') return abortedError()
-    if (ended === 'timeout') {
-      return new AzcredError('AZCRED_TIMEOUT', `${endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`)
+  const timer = setTimeout(end('timeout'), timeoutMs)
+  let stage = 'sending the request'
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let text = ''
+  let response: Response
+  try {
+    response = await Promise.race([
+      (options.fetch ?? fetch)(request.url, {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      }),
+      stopped,
+    ])
+    reader = response.body?.getReader()
+    const { status } = response
+    const origin = (value: string | null, base?: URL): string => {
+      try {
+        if (value) return new URL(value, base).origin
+      } catch {}
+      return '?'
     }
-    if (AzcredError.isInstance(error)) return error
+    // A custom fetch that followed a redirect anyway: its answer is never the token.
+    const followed = response.redirected || (response.url && origin(response.url) !== url.origin)
+    // Status 0 is a browser's opaque redirect.
+    if (!status || (status > 299 && status < 400) || followed) {
+      throw new AzcredError(
+        'AZCRED_TOKEN_REQUEST_FAILED',
+        `${endpointName} answered HTTP ${status} (redirect to ${serverText(followed ? origin(response.url) : origin(response.headers.get('location'), url))}, ${followed ? 'options.fetch followed it' : 'never followed'}): use the final URL`,
+        { retryable: false },
+      )
+    }
+    stage = 'reading the answer'
+    const decoder = new TextDecoder()
+    // Counted as the bytes arrive (after decompression), so a huge or zip-bomb answer stops early.
+    for (let size = 0; ; ) {
+      const chunk = await Promise.race([reader?.read(), stopped])
+      if (!chunk || chunk.done) break
+      size += chunk.value.byteLength
+      if (size > MAX_RESPONSE_BYTES) {
+        throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered over 1 MiB (MAX_RESPONSE_BYTES): check the URL`)
+      }
+      text += decoder.decode(chunk.value, { stream: true })
+    }
+    text += decoder.decode()
+  } catch (error) {
+    controller.abort()
+    // Also ends a body that a custom fetch reads without the signal.
+    reader?.cancel().catch(ignore)
+    if (ended === 'aborted') throw abortedError()
+    if (ended) {
+      throw new AzcredError('AZCRED_TIMEOUT', `${endpointName} did not answer within ${timeoutMs} ms (${stage}); raise timeoutMs or check the endpoint`)
+    }
+    if (AzcredError.isInstance(error)) throw error
     // undici nests the system error (with its `code`) one or more `cause`s deep.
     let code: unknown
     let final = false
@@ -143,67 +199,21 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
       return kept
     }
     const cause = copy(error as Link, 0)
-    return new AzcredError(
+    // Only the origin: a path may hold a tenant id, and a secret passed as one must not show.
+    throw new AzcredError(
       'AZCRED_NETWORK_ERROR',
-      `could not reach ${endpointName} at ${where} (${stage}): ${code ?? cause?.name ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
+      `could not reach ${endpointName} at ${url.origin} (${stage}): ${code ?? cause?.name ?? 'unknown error'}${final ? '; not retried: check the URL and certificate' : ''}`,
       final ? { cause, retryable: false } : { cause },
     )
-  }
-  try {
-    let response: Response
-    let text = ''
-    try {
-      response = await (options.fetch ?? fetch)(request.url, {
-        method: request.method ?? 'GET',
-        headers: request.headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: controller.signal,
-      })
-    } catch (error) {
-      throw failure(error, 'sending the request')
-    }
-    const { status } = response
-    // Status 0 is a browser's opaque redirect.
-    if (!status || (status > 299 && status < 400)) {
-      controller.abort()
-      const location = response.headers.get('location')
-      let target = '?'
-      try {
-        if (location) target = new URL(location, url).origin
-      } catch {}
-      throw new AzcredError(
-        'AZCRED_TOKEN_REQUEST_FAILED',
-        `${endpointName} answered HTTP ${status} (redirect to ${serverText(target)}, never followed): use the final URL`,
-        {
-          retryable: false,
-        },
-      )
-    }
-    try {
-      const reader = response.body?.getReader()
-      const decoder = new TextDecoder()
-      // Counted as the bytes arrive (after decompression), so a huge or zip-bomb answer stops early.
-      for (let size = 0; ; ) {
-        const chunk = await reader?.read()
-        if (!chunk || chunk.done) break
-        size += chunk.value.byteLength
-        if (size > MAX_RESPONSE_BYTES) {
-          throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered over 1 MiB (MAX_RESPONSE_BYTES): check the URL`)
-        }
-        text += decoder.decode(chunk.value, { stream: true })
-      }
-      text += decoder.decode()
-    } catch (error) {
-      controller.abort()
-      throw failure(error, 'reading the answer')
-    }
-    return interpret(request, response, text)
   } finally {
     clearTimeout(timer)
     options.abortSignal?.removeEventListener('abort', onAbort)
   }
+  return interpret(request, response, text)
 }
+
+/** Does nothing: a `catch` handler for a rejection that needs no handling. */
+export function ignore(): void {}
 
 function interpret(request: JsonRequest, response: Response, text: string): JsonResponse {
   const { status } = response

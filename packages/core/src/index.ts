@@ -7,6 +7,7 @@ export {
   JWT_BEARER_ASSERTION_TYPE,
   MAX_ACCESS_TOKEN_LENGTH,
   MAX_TOKEN_LIFETIME_MS,
+  MIN_TOKEN_LIFETIME_MS,
   requestClientCredentialsToken,
   requestEntraToken,
   toAccessToken,

@@ -32,7 +32,7 @@ export interface GetTokenOptions {
   abortSignal?: AbortSignalLike
   /** A tenant other than the configured one; refused unless listed in `additionallyAllowedTenants`. */
   tenantId?: string
-  /** A claims challenge (JSON, as decoded from `WWW-Authenticate`); bypasses the cache. Concurrent calls with the same claims share one request. */
+  /** A claims challenge (JSON, as decoded from `WWW-Authenticate`); bypasses the cache (a blank string counts as none). Concurrent calls with the same claims share one request. */
   claims?: string
   /** Ask for a token that supports Continuous Access Evaluation. */
   enableCae?: boolean

@@ -151,12 +151,32 @@ describe('proactive refresh', () => {
     }
   })
 
-  it('never returns a token inside the clock-skew margin of its expiry', async () => {
-    const flow = scriptedFlow({ lifetimeMs: 20_000 }, {})
+  it('never hands out a token that arrives inside the clock-skew margin of its expiry: AZCRED_RESPONSE_INVALID (issue 11 B6)', async () => {
+    const flow = scriptedFlow({ lifetimeMs: 20_000 }, { lifetimeMs: 30_000 }, { lifetimeMs: 31_000 })
     const { engine } = lifecycle(flow.fetchToken)
-    expect((await engine.getToken(SCOPE)).token).toBe('token-1')
-    expect((await engine.getToken(SCOPE)).token).toBe('token-2')
+    for (const _ of [20_000, 30_000]) {
+      await expect(engine.getToken(SCOPE)).rejects.toMatchObject({
+        code: 'AZCRED_RESPONSE_INVALID',
+        message: 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs',
+      })
+    }
+    // Not a transient failure: one request each, no retry and no fail-fast window.
     expect(flow.requests).toHaveLength(2)
+    // Just past the skew: served, and cached until it enters the skew window.
+    expect((await engine.getToken(SCOPE)).token).toBe('token-3')
+    vi.advanceTimersByTime(999)
+    expect((await engine.getToken(SCOPE)).token).toBe('token-3')
+    expect(flow.requests).toHaveLength(3)
+  })
+
+  it('refuses a token without a usable expiry from a custom fetcher, and follows a configured clockSkewMs', async () => {
+    for (const expiresOnTimestamp of [Number.NaN, undefined, 0, Date.now()]) {
+      const { engine } = lifecycle(async () => ({ token: 't', expiresOnTimestamp }) as AccessToken)
+      await expect(engine.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_RESPONSE_INVALID' })
+    }
+    const flow = scriptedFlow({ lifetimeMs: 5 * MINUTE })
+    const { engine } = lifecycle(flow.fetchToken, { refresh: { clockSkewMs: 5 * MINUTE } })
+    await expect(engine.getToken(SCOPE)).rejects.toMatchObject({ code: 'AZCRED_RESPONSE_INVALID' })
   })
 })
 
@@ -575,27 +595,31 @@ describe('Retry-After and fail-fast memory (issue 11 B4, B10)', () => {
     expect(flow.requests).toHaveLength(2)
   })
 
-  it('a success clears the remembered throttle', async () => {
+  it("a success clears only its own entry's remembered throttle (issue 11 B4)", async () => {
     let release: (() => void) | undefined
     const gate = new Promise<void>((resolve) => {
       release = resolve
     })
     const sent: string[] = []
+    let throttle = false
     const { engine } = lifecycle(async (request) => {
       const scope = request.scopes[0] as string
-      sent.push(scope)
-      if (scope === 'slow') await gate
-      else if (sent.filter((each) => each === scope).length === 1) throw throttled(50_000)
-      return { token: `token-${scope}`, expiresOnTimestamp: Date.now() + 60 * MINUTE }
+      sent.push(`${scope}${request.claims ? '+claims' : ''}`)
+      if (scope === 'x' && request.claims === undefined) await gate
+      else if (throttle) throw throttled(50_000)
+      return { token: `token-${sent.length}`, expiresOnTimestamp: Date.now() + 60 * MINUTE }
     })
-    const slow = engine.getToken('slow')
-    await expect(engine.getToken('throttled')).rejects.toMatchObject({ status: 429 }) // 50 s is over the 15 s budget
-    await expect(engine.getToken('throttled')).rejects.toMatchObject({ status: 429 })
-    expect(sent).toEqual(['slow', 'throttled'])
+    const plainX = engine.getToken('x') // in flight until released
+    throttle = true
+    await expect(engine.getToken('x', { claims: '{}' })).rejects.toMatchObject({ status: 429 }) // 50 s is over the 15 s budget: x is blocked
+    throttle = false
+    await expect(engine.getToken('y')).resolves.toMatchObject({ token: 'token-3' }) // y is not blocked...
+    await expect(engine.getToken('x', { claims: '{}' })).rejects.toMatchObject({ status: 429 }) // ...and its success does not unblock x
+    expect(sent).toEqual(['x', 'x+claims', 'y'])
     release?.()
-    await slow
-    await expect(engine.getToken('throttled')).resolves.toMatchObject({ token: 'token-throttled' })
-    expect(sent).toEqual(['slow', 'throttled', 'throttled'])
+    await plainX // x's own success ends x's block at once
+    await expect(engine.getToken('x', { claims: '{}' })).resolves.toMatchObject({ token: 'token-4' })
+    expect(sent).toEqual(['x', 'x+claims', 'y', 'x+claims'])
   })
 
   it("a caller's first getToken against an endpoint that keeps failing gives up within about 15 s by default", async () => {
@@ -636,7 +660,6 @@ describe('Retry-After and fail-fast memory (issue 11 B4, B10)', () => {
     const error = await first
     expect(flow.requests).toHaveLength(2)
     await expect(engine.getToken(SCOPE)).rejects.toBe(error)
-    await expect(engine.getToken(['other/.default'])).rejects.toBe(error)
     vi.advanceTimersByTime(FAIL_FAST_MS - 1)
     await expect(engine.getToken(SCOPE)).rejects.toBe(error)
     expect(flow.requests).toHaveLength(2)
@@ -902,5 +925,160 @@ describe('abort and stop let the process exit at once (issue 11 B8, real loopbac
     expect(result.exitMs).toBeLessThan(2000)
     if (scenario === 'abort') expect(result.output).toContain('AZCRED_ABORTED\nEND')
     if (scenario === 'timeout') expect(result.output).toBe('AZCRED_TIMEOUT\nEND\n')
+  })
+})
+
+describe('a throttle or fail-fast window blocks only its own cache entry: tenant, scopes and CAE (issue 11 B4)', () => {
+  /** A flow that answers each tenant (or scope) by its own script: an Error is thrown, anything else is a token. */
+  function perKeyFlow(answer: (request: TokenRequest) => Error | undefined) {
+    const sent: string[] = []
+    const fetchToken = async (request: TokenRequest): Promise<AccessToken> => {
+      sent.push(`${request.tenantId === TENANT ? 'A' : 'B'} ${request.scopes[0]}${request.enableCae ? ' cae' : ''}`)
+      const error = answer(request)
+      if (error) throw error
+      return { token: `token-${sent.length}`, expiresOnTimestamp: Date.now() + 60 * MINUTE }
+    }
+    return { sent, fetchToken }
+  }
+
+  it("tenant A's 429 (Retry-After 60 s) neither fails nor delays tenant B, another scope or the CAE entry; A itself fails fast", async () => {
+    const flow = perKeyFlow((request) => (request.tenantId === TENANT && request.scopes[0] === SCOPE && !request.enableCae ? throttled(60_000) : undefined))
+    const { engine } = lifecycle(flow.fetchToken, { additionallyAllowedTenants: ['*'] })
+    const first = await engine.getToken(SCOPE).catch((error: unknown) => error)
+    expect(first).toMatchObject({ status: 429 }) // 60 s is over the 15 s budget
+    await expect(engine.getToken(SCOPE, { tenantId: OTHER_TENANT })).resolves.toMatchObject({ token: 'token-2' })
+    await expect(engine.getToken('other/.default')).resolves.toMatchObject({ token: 'token-3' })
+    await expect(engine.getToken(SCOPE, { enableCae: true })).resolves.toMatchObject({ token: 'token-4' })
+    await expect(engine.getToken(SCOPE)).rejects.toBe(first)
+    expect(flow.sent).toEqual([`A ${SCOPE}`, `B ${SCOPE}`, 'A other/.default', `A ${SCOPE} cae`])
+  })
+
+  it("after tenant A's 503s used up its retries, tenant B is sent at once while A fails fast for FAIL_FAST_MS", async () => {
+    const flow = perKeyFlow((request) => (request.tenantId === TENANT ? unavailable() : undefined))
+    const { engine } = lifecycle(flow.fetchToken, { additionallyAllowedTenants: ['*'], retry: { maxAttempts: 2, baseDelayMs: 10 } })
+    const first = engine.getToken(SCOPE).catch((error: unknown) => error)
+    await vi.runAllTimersAsync()
+    const error = await first
+    expect(error).toMatchObject({ status: 503 })
+    await expect(engine.getToken(SCOPE, { tenantId: OTHER_TENANT })).resolves.toMatchObject({ token: 'token-3' })
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    expect(flow.sent).toEqual([`A ${SCOPE}`, `A ${SCOPE}`, `B ${SCOPE}`])
+  })
+
+  it.each([
+    ['Retry-After: 0', 0],
+    ['a Retry-After date in the past (parsed as 0)', 0],
+    ['no Retry-After', undefined],
+  ])('with %s, an immediate second call still fails fast for FAIL_FAST_MS instead of another full round', async (_, retryAfterMs) => {
+    const busy = () => new TokenRequestError('the test endpoint answered HTTP 503', { status: 503, retryAfterMs })
+    const flow = scriptedFlow(busy(), busy(), {})
+    const { engine } = lifecycle(flow.fetchToken, { retry: { maxAttempts: 2, baseDelayMs: 10 } })
+    const first = engine.getToken(SCOPE).catch((caught: unknown) => caught)
+    await vi.runAllTimersAsync()
+    const error = await first
+    expect(flow.requests).toHaveLength(2)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    vi.advanceTimersByTime(FAIL_FAST_MS - 1)
+    await expect(engine.getToken(SCOPE)).rejects.toBe(error)
+    expect(flow.requests).toHaveLength(2)
+    vi.advanceTimersByTime(1)
+    await expect(engine.getToken(SCOPE)).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(3)
+  })
+})
+
+describe('claims must be a string; a blank one is no claims (issue 11 B9, A2)', () => {
+  it.each(['', ' ', '\t\n '])('claims %j is served from the cache like no claims, and a cold call sends no claims', async (claims) => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    expect((await engine.getToken(SCOPE, { claims })).token).toBe('token-1')
+    expect(flow.requests[0]?.claims).toBeUndefined()
+    for (let call = 0; call < 20; call += 1) expect((await engine.getToken(SCOPE, { claims })).token).toBe('token-1')
+    expect(flow.requests).toHaveLength(1)
+  })
+
+  it('null claims is no claims', async () => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    await engine.getToken(SCOPE)
+    await expect(call(engine, SCOPE, { claims: null })).resolves.toMatchObject({ token: 'token-1' })
+    expect(flow.requests).toHaveLength(1)
+  })
+
+  it.each([
+    ['a number', 123],
+    ['zero', 0],
+    ['an object', {}],
+    ['an array', ['{}']],
+    ['true', true],
+    ['a Symbol', Symbol('claims')],
+    ['a function', () => '{}'],
+  ])('claims as %s is a rejected AZCRED_CONFIG_INVALID promise, cold and warm, and nothing is sent', async (_, claims) => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    for (const warm of [false, true]) {
+      if (warm) await engine.getToken(SCOPE)
+      await expect(call(engine, SCOPE, { claims })).rejects.toMatchObject({
+        code: 'AZCRED_CONFIG_INVALID',
+        message: 'getToken options.claims must be a string',
+      })
+    }
+    expect(flow.requests).toHaveLength(1)
+  })
+})
+
+describe('getToken never throws synchronously, even for throwing getters and Proxies (issue 11 A2)', () => {
+  const PLANTED = 'planted-getter-secret-7f3a9'
+  const boom = (): never => {
+    throw new Error(PLANTED)
+  }
+  const throwingProxy = (target: object, keys: PropertyKey[]) =>
+    new Proxy(target, { get: (object, key) => (keys.includes(key) ? boom() : Reflect.get(object, key)) })
+
+  const cases: [string, unknown, unknown][] = [
+    ['scopes whose length getter throws', throwingProxy([SCOPE], ['length']), undefined],
+    ['scopes whose element getter throws', throwingProxy([SCOPE], ['0']), undefined],
+    ['a tenantId getter that throws', SCOPE, Object.defineProperty({}, 'tenantId', { get: boom })],
+    ['a claims getter that throws', SCOPE, Object.defineProperty({}, 'claims', { get: boom })],
+    ['an enableCae getter that throws', SCOPE, Object.defineProperty({}, 'enableCae', { get: boom })],
+    ['a requestOptions getter that throws', SCOPE, Object.defineProperty({}, 'requestOptions', { get: boom })],
+    ['a requestOptions.timeout getter that throws', SCOPE, { requestOptions: Object.defineProperty({}, 'timeout', { get: boom }) }],
+    ['an options Proxy whose every read throws', SCOPE, new Proxy({}, { get: boom })],
+  ]
+
+  it.each(cases)('%s: a rejected AZCRED_CONFIG_INVALID promise, cold and warm, without the thrown message', async (_, scopes, options) => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    for (const warm of [false, true]) {
+      if (warm) await engine.getToken(SCOPE)
+      const error = await call(engine, scopes, options).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+      expectNoSecret(error, PLANTED)
+    }
+    expect(flow.requests).toHaveLength(1)
+  })
+
+  // What only a request reads: a cache hit ignores the signal (as for an aborted one) and serves the token.
+  it.each([
+    ['scopes whose iterator throws', throwingProxy([SCOPE], [Symbol.iterator]), undefined],
+    ['an abortSignal getter that throws', SCOPE, Object.defineProperty({}, 'abortSignal', { get: boom })],
+    ['a signal whose aborted getter throws', SCOPE, { abortSignal: Object.defineProperty({}, 'aborted', { get: boom }) }],
+  ])('%s: a rejected AZCRED_CONFIG_INVALID promise when a request is needed, the cached token otherwise', async (_, scopes, options) => {
+    const flow = scriptedFlow({})
+    const { engine } = lifecycle(flow.fetchToken)
+    const error = await call(engine, scopes, options).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+    expectNoSecret(error, PLANTED)
+    expect(flow.requests).toHaveLength(0)
+    await engine.getToken(SCOPE)
+    await expect(call(engine, scopes, options)).resolves.toMatchObject({ token: 'token-1' })
+  })
+
+  it('the cache hit stays the stored promise (the guard allocates nothing)', async () => {
+    const { engine } = lifecycle(scriptedFlow({}).fetchToken)
+    await engine.getToken(SCOPE)
+    const first = engine.getToken(SCOPE)
+    expect(engine.getToken(SCOPE)).toBe(first)
+    expect(engine.getToken([SCOPE], {})).toBe(first)
   })
 })

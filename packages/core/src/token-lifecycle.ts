@@ -1,6 +1,6 @@
 import { AzcredError, type TokenRequestError } from './azcred-error'
 import { ENV_LOG_LEVEL, readEnv } from './env'
-import { abortedError } from './http'
+import { abortedError, ignore } from './http'
 import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions, type RetryPolicyOptions } from './retry-policy'
 import { allowedTenants, resolveTenant } from './tenant'
 import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
@@ -81,14 +81,16 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
 }
 
 /**
- * After a caller's retries ran out on a transient failure, new callers get that same error at once
- * for the server's `Retry-After` (at most {@link MAX_THROTTLE_MS}) or else this long, in milliseconds.
+ * After a caller's retries ran out on a transient failure, new callers for the same cache entry
+ * (tenant, scopes, CAE) get that same error at once for the server's `Retry-After` (at most
+ * {@link MAX_THROTTLE_MS}) or else, when it sent none or 0 or a past date, this long, in milliseconds.
  */
 export const FAIL_FAST_MS = 5_000
 
 /**
  * Longest a server's `Retry-After` is honoured and remembered, in milliseconds (60 s): a 429 asking for
- * longer blocks requests for 60 s, and any success ends the block.
+ * longer blocks requests of that cache entry (tenant, scopes, CAE) for 60 s; its next success ends the
+ * block. Other tenants and scopes are not blocked.
  */
 export const MAX_THROTTLE_MS = 60_000
 
@@ -107,12 +109,12 @@ interface CacheEntry {
   nextAttemptAt: number
   /** Requests in flight: the plain one under `undefined`, claims challenges under their claims. */
   flights: Map<string | undefined, Flight>
+  /** Nothing is sent before `until`; a caller either waits (`waits`: a 429 within its budget) or gets `error`. */
+  blocked: { until: number; error?: unknown; waits?: boolean }
 }
 
 const DAY_MS = 86_400_000
 const OFFICIAL_RETRY: Record<string, string> = { maxRetries: 'maxAttempts', retryDelayInMs: 'baseDelayMs', maxRetryDelayInMs: 'maxDelayMs' }
-
-function ignore(): void {}
 
 /** Resolves after `ms`, or rejects with AZCRED_ABORTED as soon as `signal` fires. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -140,7 +142,9 @@ function logEvent(event: TokenEvent): void {
  * when its last waiter aborts or times out); proactive background refresh at Entra's `refresh_in` or
  * a jittered margin before expiry; serve-while-valid when a refresh fails; retry with equal-jitter
  * backoff honouring `Retry-After` up to {@link MAX_THROTTLE_MS}; 429 memory (cleared by a success); a fail-fast
- * window after retries ran out ({@link FAIL_FAST_MS}); per-caller abort and timeout; typed events.
+ * window after retries ran out ({@link FAIL_FAST_MS}), both per cache entry; per-caller abort and
+ * timeout; typed events. A token that expires within `refresh.clockSkewMs` of its arrival is refused
+ * (`AZCRED_RESPONSE_INVALID`), so none is handed out already expired.
  *
  * A cache hit creates no timer, no promise and no closure: it returns the stored resolved promise.
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a retry, refresh or timeout
@@ -155,8 +159,6 @@ export class TokenLifecycle {
   readonly #retry: Required<RetryOptions>
   readonly #jitterFraction: number
   readonly #onEvent: TokenEventListener | undefined
-  /** Nothing is sent before `until`; a caller either waits (`waits`: a 429 within its budget) or gets `error`. */
-  #blocked: { until: number; error?: unknown; waits?: boolean } = { until: 0 }
 
   constructor(config: TokenLifecycleConfig) {
     const { tenantId, onEvent } = config
@@ -182,19 +184,24 @@ export class TokenLifecycle {
   }
 
   /**
-   * Returns a valid token for the scopes, from the cache when it can. Never throws synchronously.
-   * @throws AzcredError AZCRED_CONFIG_INVALID for bad scopes or options or a tenant that is not allowed,
+   * Returns a valid token for the scopes, from the cache when it can. Never throws synchronously, not
+   * even for a throwing getter or Proxy. A blank `claims` string counts as none (the cache serves it).
+   * @throws AzcredError AZCRED_CONFIG_INVALID for bad scopes or options (`claims` not a string, a
+   * getter that throws) or a tenant that is not allowed,
    * AZCRED_ABORTED when the caller's signal fires, AZCRED_TIMEOUT after `requestOptions.timeout`, or
    * the flow's last error.
    */
   getToken(scopes: string | readonly string[], options?: GetTokenOptions): Promise<AccessToken> {
-    if (
-      options == null ||
-      (options.tenantId === undefined && options.claims === undefined && options.enableCae !== true && options.requestOptions === undefined)
-    ) {
-      const entry = this.#fast.get(typeof scopes === 'string' ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined)
-      if (entry?.settled !== undefined && Date.now() < entry.refreshAt) return entry.settled
-    }
+    // A throwing getter or Proxy falls through to the slow path, which rejects.
+    try {
+      if (
+        options == null ||
+        (options.tenantId === undefined && options.claims === undefined && options.enableCae !== true && options.requestOptions === undefined)
+      ) {
+        const entry = this.#fast.get(typeof scopes === 'string' ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined)
+        if (entry?.settled !== undefined && Date.now() < entry.refreshAt) return entry.settled
+      }
+    } catch {}
     return this.#getTokenSlowly(scopes, options ?? {})
   }
 
@@ -205,41 +212,47 @@ export class TokenLifecycle {
   }
 
   #getTokenSlowly(scopes: unknown, options: GetTokenOptions): Promise<AccessToken> {
-    const { abortSignal: signal, claims } = options
-    let request: TokenRequest
-    let timeoutMs: number | undefined
-    let entry: CacheEntry
     try {
+      const { abortSignal: signal } = options
+      let { claims } = options
+      // A blank claims string is no claims challenge.
+      assertConfig(claims == null || typeof claims === 'string', 'getToken options.claims must be a string')
+      claims = claims?.trim() ? claims : undefined
       const scopeList = normalizeScopes(scopes)
       const tenantId = resolveTenant(this.#config.tenantId, options.tenantId, this.#allowedTenants)
       if (this.#config.appOnly) assertAppOnlyTenant(tenantId, 'getToken options.tenantId')
-      timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
+      const timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
       const enableCae = options.enableCae === true
-      request = { scopes: scopeList, tenantId, claims, enableCae }
+      const request: TokenRequest = { scopes: scopeList, tenantId, claims, enableCae }
       // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when
       // they ask for the same scopes, tenant and CAE state.
       const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
-      entry = this.#entries.get(key) as CacheEntry
+      let entry = this.#entries.get(key) as CacheEntry
       if (entry === undefined) {
-        entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map() }
+        entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map(), blocked: { until: 0 } }
         this.#entries.set(key, entry)
         if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
       }
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const now = Date.now()
-    let flight = entry.flights.get(claims)
-    if (claims === undefined && entry.settled !== undefined && now < entry.validUntil) {
-      if (now >= entry.refreshAt && flight === undefined && now >= entry.nextAttemptAt && now >= this.#blocked.until && !signal?.aborted) {
-        // The caller that started a background refresh holds it until its signal fires.
-        this.#join(this.#start(entry, request, true), signal).catch(ignore)
+      const now = Date.now()
+      let flight = entry.flights.get(claims)
+      if (claims === undefined && entry.settled !== undefined && now < entry.validUntil) {
+        if (now >= entry.refreshAt && flight === undefined && now >= entry.nextAttemptAt && now >= entry.blocked.until && !signal?.aborted) {
+          // The caller that started a background refresh holds it until its signal fires.
+          this.#join(this.#start(entry, request, true), signal).catch(ignore)
+        }
+        return entry.settled
       }
-      return entry.settled
+      if (signal?.aborted) throw abortedError()
+      if (flight === undefined || flight.controller.signal.aborted) flight = this.#start(entry, request, false)
+      return this.#join(flight, signal, timeoutMs)
+    } catch (error) {
+      // A getter or Proxy that threw: its own error could quote anything, so it is not passed on.
+      return Promise.reject(
+        AzcredError.isInstance(error)
+          ? error
+          : new AzcredError('AZCRED_CONFIG_INVALID', 'getToken: reading the scopes or options threw: pass strings and a plain object'),
+      )
     }
-    if (signal?.aborted) return Promise.reject(abortedError())
-    if (flight === undefined || flight.controller.signal.aborted) flight = this.#start(entry, request, false)
-    return this.#join(flight, signal, timeoutMs)
   }
 
   /**
@@ -255,12 +268,12 @@ export class TokenLifecycle {
     const flight: Flight = {
       controller,
       waiters: 0,
-      promise: this.#fetchWithRetry(request, refresh).then(
+      promise: this.#fetchWithRetry(entry, request, refresh).then(
         ({ token, attempts }) => {
           const now = Date.now()
           const { refresh: options } = this.#config
           const expires = token.expiresOnTimestamp
-          const validUntil = expires - (options?.clockSkewMs ?? 30_000)
+          const validUntil = expires - this.#skew
           const half = Math.max(0, expires - now) / 2
           // Entra's refresh_in, else a margin plus this credential's jitter, at most half the lifetime.
           const refreshAt = Math.min(
@@ -331,13 +344,17 @@ export class TokenLifecycle {
     })
   }
 
-  async #fetchWithRetry(request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number }> {
+  get #skew(): number {
+    return this.#config.refresh?.clockSkewMs ?? 30_000
+  }
+
+  async #fetchWithRetry(entry: CacheEntry, request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number }> {
     const retry = this.#retry
     const maxAttempts = refresh ? 1 : retry.maxAttempts
     const signal = request.abortSignal as AbortSignal
     const started = Date.now()
     for (let attempt = 1; ; attempt += 1) {
-      const blocked = this.#blocked
+      const { blocked } = entry
       const wait = blocked.until - Date.now()
       if (wait > 0) {
         if (!blocked.waits || maxAttempts === 1 || Date.now() + wait - started > retry.maxElapsedMs) throw blocked.error
@@ -345,21 +362,26 @@ export class TokenLifecycle {
       }
       try {
         const token = await this.#config.fetchToken(request)
-        this.#blocked.until = 0
+        // `!(x > skew)` also refuses a missing or NaN expiry.
+        if (!(token.expiresOnTimestamp - Date.now() > this.#skew)) {
+          throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs')
+        }
+        entry.blocked.until = 0
         return { token, attempts: attempt }
       } catch (error) {
         const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
         const retryAfterMs = asked && Math.min(asked, MAX_THROTTLE_MS)
         if (status === 429 && retryAfterMs) {
           const until = Date.now() + retryAfterMs
-          this.#blocked = { until, error, waits: true }
+          entry.blocked = { until, error, waits: true }
           this.#emit('throttled', request, { retryAfterMs, until })
         }
         if (!(this.#config.isRetryable ?? isTransient)(error)) throw error
         const delayMs = backoffDelay(attempt, retry, this.#config.random ?? Math.random, retryAfterMs)
         if (attempt >= maxAttempts || Date.now() + delayMs - started > retry.maxElapsedMs) {
           // Retrying ran out: for a while new callers get this error at once instead of another round.
-          if (!refresh) this.#blocked = { until: Date.now() + (retryAfterMs ?? FAIL_FAST_MS), error }
+          // A Retry-After of 0 or a past date leaves the FAIL_FAST_MS floor.
+          if (!refresh) entry.blocked = { until: Date.now() + (retryAfterMs || FAIL_FAST_MS), error }
           throw error
         }
         this.#emit('retry-scheduled', request, { attempt, delayMs, code, status })
