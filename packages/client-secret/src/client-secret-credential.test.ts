@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { AzcredError, type TokenEvent, TokenRequestError } from '@azcred/core'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { decodeJwt } from 'jose'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ClientSecretCredential } from './index'
 
 const SCOPE = 'https://management.azure.com/.default'
@@ -232,7 +232,8 @@ describe('on the lifecycle engine, against real HTTP faults', () => {
   })
 
   it("uses Entra's refresh_in: a refresh in the background while the old token is served", async () => {
-    const refreshing = await startEntraEmulator({ refreshInSeconds: 1 })
+    // core honours a refresh_in of at least MIN_TOKEN_LIFETIME_MS (60 s); the clock is moved past it.
+    const refreshing = await startEntraEmulator({ refreshInSeconds: 60 })
     try {
       const app = refreshing.registerApp()
       const credential = new ClientSecretCredential(app.tenantId, app.clientId, app.clientSecret, {
@@ -240,12 +241,14 @@ describe('on the lifecycle engine, against real HTTP faults', () => {
         fetch: refreshing.fetch,
       })
       const first = await credential.getToken(SCOPE)
-      await new Promise((resolve) => setTimeout(resolve, 1100))
+      expect(first.refreshAfterTimestamp).toBeLessThanOrEqual(Date.now() + 60_000)
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 })
       expect((await credential.getToken(SCOPE)).token).toBe(first.token) // served at once, refresh started
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      expect((await credential.getToken(SCOPE)).token).not.toBe(first.token)
+      await vi.waitFor(() => expect(refreshing.requestsTo('/token')).toHaveLength(2))
+      await vi.waitFor(async () => expect((await credential.getToken(SCOPE)).token).not.toBe(first.token))
       expect(refreshing.requestsTo('/token')).toHaveLength(2)
     } finally {
+      vi.useRealTimers()
       await refreshing.close()
     }
   })
