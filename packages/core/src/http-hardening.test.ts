@@ -519,4 +519,17 @@ describe('A1, B5: a custom fetch cannot follow a redirect or outlive timeoutMs',
     const aborted = await failureOf(sendJsonRequest({ url: 'http://127.0.0.1:9/', endpointName: 'E' }, { fetch: never, abortSignal: controller.signal }))
     expect(aborted.code).toBe('AZCRED_ABORTED')
   })
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a plain object', { ok: true, status: 200 }],
+    ['a status without headers', { ok: true, status: 200, body: null }],
+    ['a string', 'HTTP/1.1 200 OK'],
+  ])('a fetch that resolves to %s: AZCRED_CONFIG_INVALID naming options.fetch, never a bare TypeError', async (_, answer) => {
+    const odd = (() => Promise.resolve(answer)) as unknown as FetchLike
+    const error = await failureOf(sendJsonRequest({ url: 'http://127.0.0.1:9/', endpointName: 'E' }, { fetch: odd }))
+    expect(error).toBeInstanceOf(AzcredError)
+    expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID', message: 'E: options.fetch resolved to something that is not a Response' })
+  })
 })

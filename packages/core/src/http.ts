@@ -143,6 +143,9 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
       }),
       stopped,
     ])
+    if (typeof response?.status !== 'number' || typeof response.headers?.get !== 'function') {
+      throw new AzcredError('AZCRED_CONFIG_INVALID', `${endpointName}: options.fetch resolved to something that is not a Response`)
+    }
     reader = response.body?.getReader()
     const { status } = response
     const origin = (value: string | null, base?: URL): string => {

@@ -20,7 +20,7 @@ export interface RetryOptions {
 
 /** The official spelling (`@azure/core-rest-pipeline`), mapped onto {@link RetryOptions}; `retry` wins where both are given. */
 export interface RetryPolicyOptions {
-  /** Retries after the first attempt (0 to 99): `maxAttempts` = `maxRetries + 1`. */
+  /** Retries after the first attempt, 0 to 99: `maxAttempts` = `maxRetries + 1`. */
   maxRetries?: number
   /** The first backoff ceiling, ms: `baseDelayMs`. */
   retryDelayInMs?: number

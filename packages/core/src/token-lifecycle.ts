@@ -172,7 +172,7 @@ export class TokenLifecycle {
       const values = config[group] ?? {}
       assertConfig(typeof values === 'object', `${group} must be an object`)
       for (const [key, value] of Object.entries(values)) {
-        checkNumber(value, `${group}.${key}`, /^max(Attempts|Retries)$/.test(key) ? 100 : DAY_MS, key === 'maxAttempts' ? 1 : 0)
+        checkNumber(value, `${group}.${key}`, key === 'maxAttempts' ? 100 : key === 'maxRetries' ? 99 : DAY_MS, key === 'maxAttempts' ? 1 : 0)
         if (group !== 'refresh' && value !== undefined) retry[OFFICIAL_RETRY[key] ?? key] = key === 'maxRetries' ? value + 1 : value
       }
     }
