@@ -5,6 +5,7 @@ import { inspect } from 'node:util'
 import { createGzip } from 'node:zlib'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { failureOf } from './__fixtures__/failure-of'
 import { AzcredError, TokenRequestError } from './azcred-error'
 import { requestClientCredentialsToken, requestEntraToken } from './entra-token'
 import { type FetchLike, MAX_RESPONSE_BYTES, sendJsonRequest } from './http'
@@ -48,15 +49,6 @@ async function listen(host: string, handler: (request: IncomingMessage, response
 afterAll(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()))
 })
-
-async function failureOf(promise: Promise<unknown>): Promise<AzcredError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!AzcredError.isInstance(error)) throw new Error(`expected an AzcredError, got ${String(error)}`)
-  return error
-}
 
 /** Everything a log or a bug report could show of an error. */
 function exposed(error: unknown): string {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AzcredError } from './azcred-error'
+import { failureOf } from './__fixtures__/failure-of'
 import { requestEntraToken } from './entra-token'
 import { type FetchLike, sendJsonRequest } from './http'
 
@@ -13,15 +13,6 @@ const PLANTED = 'planted-Secret~value.7f3a9'
 /** Everything a log or a bug report could show of an error. */
 function exposed(error: unknown): string {
   return [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })].join('\n')
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<AzcredError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!AzcredError.isInstance(error)) throw new Error(`expected an AzcredError, got ${String(error)}`)
-  return error
 }
 
 let origin = ''

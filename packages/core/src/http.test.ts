@@ -1,7 +1,8 @@
 import { createServer } from 'node:net'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { AzcredError, TokenRequestError } from './azcred-error'
+import { failureOf } from './__fixtures__/failure-of'
+import { TokenRequestError } from './azcred-error'
 import { requestEntraToken } from './entra-token'
 import { MAX_RETRY_AFTER_MS, parseRetryAfter, sendJsonRequest } from './http'
 
@@ -27,15 +28,6 @@ function requestToken(overrides: { timeoutMs?: number; abortSignal?: AbortSignal
     fetch: emulator.fetch,
     ...overrides,
   })
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<AzcredError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!AzcredError.isInstance(error)) throw new Error(`expected an AzcredError, got ${String(error)}`)
-  return error
 }
 
 describe('requestEntraToken', () => {
