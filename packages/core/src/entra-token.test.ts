@@ -67,8 +67,15 @@ describe('toAccessToken (B6, contract C4)', () => {
     expect(toAccessToken({ access_token: PLANTED, expires_in: Number.POSITIVE_INFINITY }, 'E', NOW).expiresOnTimestamp).toBe(capped)
     expect(toAccessToken({ access_token: PLANTED, expires_in: 86_401 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
     expect(toAccessToken({ access_token: PLANTED, expires_in: 86_400 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
-    // expires_on sent in milliseconds by mistake
-    expect(toAccessToken({ access_token: PLANTED, expires_on: NOW + 3_600_000 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
+    expect(toAccessToken({ access_token: PLANTED, expires_on: NOW / 1000 + 5e9 }, 'E', NOW).expiresOnTimestamp).toBe(capped)
+  })
+
+  it('reads an expires_on over 1e11 as milliseconds: its real lifetime when ahead, AZCRED_RESPONSE_INVALID when past', () => {
+    expect(toAccessToken({ access_token: PLANTED, expires_on: NOW + 3_600_000 }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 3_600_000)
+    expect(toAccessToken({ access_token: PLANTED, expires_on: String(NOW + 7_200_000) }, 'E', NOW).expiresOnTimestamp).toBe(NOW + 7_200_000)
+    for (const past of [NOW - 60_000, String(NOW - 3_600_000), 1e12]) {
+      expect(() => toAccessToken({ access_token: PLANTED, expires_on: past }, 'E', NOW)).toThrow(expect.objectContaining({ code: 'AZCRED_RESPONSE_INVALID' }))
+    }
   })
 
   it('uses refresh_in only when it is inside the lifetime', () => {

@@ -47,7 +47,8 @@ function seconds(value: unknown): number {
 
 /**
  * Reads an OAuth token answer (`access_token`, `expires_in`, optional `refresh_in`, `token_type`;
- * `expires_on` in epoch seconds as managed-identity endpoints send it) into an `AccessToken`. Each is
+ * `expires_on` in epoch seconds as managed-identity endpoints send it, or in milliseconds when it is over
+ * 1e11) into an `AccessToken`. Each is
  * a JSON number or a string of plain decimal digits. The lifetime is capped at
  * {@link MAX_TOKEN_LIFETIME_MS}; a `refresh_in` under {@link MIN_TOKEN_LIFETIME_MS} or not inside the
  * lifetime is ignored.
@@ -58,7 +59,10 @@ function seconds(value: unknown): number {
 export function toAccessToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
   const { access_token: token, token_type: type, expires_in: expiresIn } = body
   // `!(x >= min)` also refuses NaN.
-  const lifetime = Math.min(expiresIn != null ? seconds(expiresIn) : seconds(body.expires_on) - now / 1000, MAX_TOKEN_LIFETIME_MS / 1000) * 1000
+  let expiresOn = seconds(body.expires_on)
+  // Over 1e11 (the year 5138 in seconds) it was sent in milliseconds: read it so, then an expired one is refused.
+  if (expiresOn > 1e11) expiresOn /= 1000
+  const lifetime = Math.min(expiresIn != null ? seconds(expiresIn) : expiresOn - now / 1000, MAX_TOKEN_LIFETIME_MS / 1000) * 1000
   const invalid =
     typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[!-~]+$/.test(token)
       ? 'access_token'

@@ -61,13 +61,24 @@ describe('readManagedIdentityToken: lifetimes (issue 11 B6), one rule with core 
   })
 
   it.each([
-    ['expires_on in milliseconds', { expires_on: NOW + 3_600_000 }],
-    ['expires_on in milliseconds, as a string', { expires_on: String(NOW + 3_600_000) }],
-    ['expires_on far in the future', { expires_on: 1e12 }],
+    ['expires_on in milliseconds, two days ahead', { expires_on: NOW + 2 * 86_400_000 }],
+    ['expires_on in milliseconds, as a string', { expires_on: String(NOW + 2 * 86_400_000) }],
+    ['expires_on far in the future', { expires_on: 5e10 }],
     ['expires_on a date in 2999', { expires_on: '01/01/2999 10:00:00 AM +00:00' }],
     ['expires_in 1e12', { expires_in: 1e12 }],
   ])('%s is capped at MAX_TOKEN_LIFETIME_MS (24 h)', (_, fields) => {
     expect(read(fields)().expiresOnTimestamp).toBe(NOW + MAX_TOKEN_LIFETIME_MS)
+  })
+
+  it.each([
+    ['an hour ahead', NOW + 3_600_000, NOW + 3_600_000],
+    ['as a string', String(NOW + 3_600_000), NOW + 3_600_000],
+  ])('expires_on in milliseconds (%s) is read as milliseconds', (_, expiresOn, expected) => {
+    expect(read({ expires_on: expiresOn })().expiresOnTimestamp).toBe(expected)
+  })
+
+  it.each([NOW - 60_000, String(NOW - 3_600_000), 1e12])('expires_on %s in milliseconds and past is AZCRED_RESPONSE_INVALID', (expiresOn) => {
+    expect(read({ expires_on: expiresOn })).toThrow(expect.objectContaining({ code: 'AZCRED_RESPONSE_INVALID' }))
   })
 
   it('an expires_on in the past is not rescued by a positive expires_in', () => {
