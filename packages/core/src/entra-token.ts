@@ -66,7 +66,7 @@ export function toAccessToken(body: Record<string, unknown>, endpointName: strin
   const invalid =
     typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[!-~]+$/.test(token)
       ? 'access_token'
-      : type != null && !/^bearer$/i.test(String(type))
+      : type != null && !(typeof type === 'string' && /^bearer$/i.test(type))
         ? 'token_type (only Bearer)'
         : !(lifetime >= MIN_TOKEN_LIFETIME_MS) && 'expires_in or expires_on (at least 60 s)'
   if (invalid) throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered a missing or invalid ${invalid}: check the URL`)
