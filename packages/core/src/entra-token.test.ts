@@ -173,12 +173,15 @@ describe('toAccessToken (B6, contract C4)', () => {
     expect(toAccessToken({ access_token: token, expires_in: 60 }, 'E', NOW).token).toBe(token)
   })
 
-  it.each(['pop', 'PoP', 'mac', 'N_A', '', 'Bearer ', 'Bearer\n', 'bearer2', 0, false, ['Bearer'], { toString: () => 'Bearer' }])('refuses token_type %j, without echoing the token', (tokenType) => {
-    const error = refusalOf({ access_token: PLANTED, token_type: tokenType, expires_in: 3600 })
-    expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
-    expect(error.message).toBe('E answered a missing or invalid token_type (only Bearer): check the URL')
-    expect(exposed(error)).not.toContain(PLANTED)
-  })
+  it.each(['pop', 'PoP', 'mac', 'N_A', '', 'Bearer ', 'Bearer\n', 'bearer2', 0, false, ['Bearer'], { toString: () => 'Bearer' }])(
+    'refuses token_type %j, without echoing the token',
+    (tokenType) => {
+      const error = refusalOf({ access_token: PLANTED, token_type: tokenType, expires_in: 3600 })
+      expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(error.message).toBe('E answered a missing or invalid token_type (only Bearer): check the URL')
+      expect(exposed(error)).not.toContain(PLANTED)
+    },
+  )
 })
 
 describe('tokenRequestClaims (A17: enableCae sends the cp1 client capability)', () => {
