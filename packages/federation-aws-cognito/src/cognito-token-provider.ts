@@ -1,5 +1,5 @@
 import type { CognitoIdentityClient, CognitoIdentityClientConfig } from '@aws-sdk/client-cognito-identity'
-import { type AbortSignalLike, AzcredError, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
+import { type AbortSignalLike, AzcredError, checkNumber, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
 
 /** The developer-authenticated flow: your backend vouches for a user with AWS credentials. */
 export interface CognitoDeveloperIdentity {
@@ -76,10 +76,6 @@ const HINTS: Record<string, string> = {
 
 const IDENTITY_ID = /^[\w-]{1,40}:[\da-f-]{1,50}$/
 const invalid = (message: string) => new AzcredError('AZCRED_CONFIG_INVALID', message)
-
-function checkNumber(value: unknown, name: string, min: number, max: number): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw invalid(`${name} must be a number from ${min} to ${max}`)
-}
 
 // The name of a local (not server-sent) error, for a message: a system code (ECONNREFUSED) or a
 // class-like name (TimeoutError). Never its message, nor the error itself as `cause`: a store's or
@@ -180,9 +176,9 @@ export function createCognitoTokenProvider(options: CognitoTokenProviderOptions)
   if (options.identityId !== undefined && !IDENTITY_ID.test(String(options.identityId))) {
     throw invalid('identityId is malformed: pass a Cognito identity id, such as us-east-1:1111bbbb-…')
   }
-  checkNumber(timeoutMs, 'timeoutMs', 1, 600_000)
-  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 0, 3_600_000)
-  checkNumber(developer?.tokenDurationSeconds, 'developer.tokenDurationSeconds', 1, 86_400)
+  checkNumber(timeoutMs, 'timeoutMs', 600_000, 1)
+  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 3_600_000, 0)
+  checkNumber(developer?.tokenDurationSeconds, 'developer.tokenDurationSeconds', 86_400, 1)
   const endpoint = options.clientConfig?.endpoint
   if (typeof endpoint === 'string' && /^[^/]*\/\/[^/@]*@/.test(endpoint)) throw invalid('clientConfig.endpoint must not carry user:password@')
   const region = options.region ?? identityPoolId.split(':')[0]

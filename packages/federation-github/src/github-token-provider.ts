@@ -1,5 +1,6 @@
 import {
   AzcredError,
+  checkNumber,
   DEFAULT_TOKEN_EXCHANGE_AUDIENCE,
   type FederatedTokenProvider,
   type FetchLike,
@@ -36,10 +37,6 @@ const MISSING_PERMISSION = `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} and ${ENV_ACTION
 
 const invalid = (message: string) => new AzcredError('AZCRED_CONFIG_INVALID', message)
 
-function checkNumber(value: unknown, name: string, min: number, max: number): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw invalid(`${name} must be a number from ${min} to ${max}`)
-}
-
 // Messages name the variable or option, never its value.
 function checkedUrl(value: string, allowInsecure: boolean): URL {
   const name = `${ENV_ACTIONS_ID_TOKEN_REQUEST_URL} (requestUrl)`
@@ -73,8 +70,8 @@ function checkedUrl(value: string, allowInsecure: boolean): URL {
  */
 export function createGitHubTokenProvider(options: GitHubTokenProviderOptions = {}): FederatedTokenProvider {
   const { refreshBeforeExpiryMs: refreshBeforeMs = 60_000, timeoutMs } = options
-  checkNumber(timeoutMs, 'timeoutMs', 1, 600_000)
-  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 0, 3_600_000)
+  checkNumber(timeoutMs, 'timeoutMs', 600_000, 1)
+  checkNumber(refreshBeforeMs, 'refreshBeforeExpiryMs', 3_600_000, 0)
   const cache = new Map<string, { token: string; expiresAt: number }>()
   return {
     name: 'github-actions',

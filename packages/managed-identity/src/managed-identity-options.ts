@@ -1,4 +1,4 @@
-import { AzcredError, type FetchLike, type RetryOptions, type RetryPolicyOptions, type TokenLifecycleOptions } from '@azcred/core'
+import { AzcredError, checkNumber, type FetchLike, type RetryOptions, type RetryPolicyOptions, type TokenLifecycleOptions } from '@azcred/core'
 
 /**
  * Retry settings for managed identity endpoints, which also retry 404 and 410 (host updating).
@@ -104,11 +104,6 @@ function checkObject<T>(value: T | undefined, name: string): T {
   return value
 }
 
-function checkNumber(value: unknown, name: string, min: number, max: number): void {
-  if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max))
-    throw invalid(`options.${name} must be a number from ${min} to ${max}`)
-}
-
 /**
  * Checks option types and managed identity's own numbers (`timeoutMs`, `probe.timeoutMs`: 1 to
  * 600 000 ms; `retry.goneDelayMs`: 0 to 86 400 000 ms; `retryOptions.maxRetries`: 0 to 99); core's
@@ -122,13 +117,13 @@ function checkOptions(options: ManagedIdentityCredentialOptions): void {
   for (const name of ['fetch', 'onEvent'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw invalid(`options.${name} must be a function`)
   }
-  checkNumber(options.timeoutMs, 'timeoutMs', 1, 600_000)
+  checkNumber(options.timeoutMs, 'options.timeoutMs', 600_000, 1)
   const { probe } = options
-  if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'probe.timeoutMs', 1, 600_000)
+  if (typeof probe !== 'boolean') checkNumber(checkObject(probe, 'options.probe').timeoutMs, 'options.probe.timeoutMs', 600_000, 1)
   checkObject(options.refresh, 'options.refresh')
-  checkNumber(checkObject(options.retry, 'options.retry').goneDelayMs, 'retry.goneDelayMs', 0, 86_400_000)
+  checkNumber(checkObject(options.retry, 'options.retry').goneDelayMs, 'options.retry.goneDelayMs', 86_400_000, 0)
   // 99 retries make the 100 attempts `retry.maxAttempts` allows (core checks the other numbers).
-  checkNumber(checkObject(options.retryOptions, 'options.retryOptions').maxRetries, 'retryOptions.maxRetries', 0, 99)
+  checkNumber(checkObject(options.retryOptions, 'options.retryOptions').maxRetries, 'options.retryOptions.maxRetries', 99, 0)
 }
 
 /** `AZCRED_CONFIG_INVALID` for a host that cannot select a user-assigned identity at run time. */
