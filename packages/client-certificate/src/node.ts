@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { AzcredError, assertNonEmpty } from '@azcred/core'
+import { AzcredError, assertNonEmpty, systemErrorCode } from '@azcred/core'
 import { DAMAGED } from './certificate-pem'
 import {
   type ClientCertificateCredentialOptions,
@@ -27,10 +27,8 @@ const KEY_BLOCK = /-----BEGIN (ENCRYPTED PRIVATE KEY|RSA PRIVATE KEY|EC PRIVATE 
 
 // Why a file could not be read: its system code (ENOENT, EACCES, EISDIR, ...) and the fix. The value
 // itself is never shown: no pattern tells a path from a secret passed there by mistake.
-const unreadable = (error: unknown): string => {
-  const code = (error as { code?: unknown } | null)?.code
-  return `certificatePath cannot be read (${typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code) ? code : 'unreadable'}): pass the path of a PEM file this process may read (the value is not shown)`
-}
+const unreadable = (error: unknown): string =>
+  `certificatePath cannot be read (${systemErrorCode(error) ?? 'unreadable'}): pass the path of a PEM file this process may read (the value is not shown)`
 
 function readPem(path: unknown): string {
   assertNonEmpty(path, 'certificatePath', 'pass the path of a PEM file holding the private key and the certificate')

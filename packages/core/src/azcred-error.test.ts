@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { AzcredError, TokenRequestError } from './azcred-error'
+import { AzcredError, systemErrorCode, TokenRequestError } from './azcred-error'
 
 describe('AzcredError', () => {
   it('carries a stable code, its class name, and a cause', () => {
@@ -109,5 +109,15 @@ describe('AzcredError', () => {
       /AZCRED_CONFIG_INVALID here/,
     )
     expect(calls).toEqual(['AZCRED_CONFIG_INVALID'])
+  })
+})
+
+describe('systemErrorCode', () => {
+  it('names a system code and nothing else', () => {
+    expect(systemErrorCode(Object.assign(new Error('/secret/path'), { code: 'ENOENT' }))).toBe('ENOENT')
+    expect(systemErrorCode({ code: 'ERR_INVALID_ARG_VALUE' })).toBe('ERR_INVALID_ARG_VALUE')
+    for (const odd of [undefined, null, 'ENOENT', {}, { code: 5 }, { code: 'enoent' }, { code: 'ENOENT\nx' }, { code: `E${'A'.repeat(41)}` }]) {
+      expect(systemErrorCode(odd)).toBeUndefined()
+    }
   })
 })

@@ -98,3 +98,12 @@ export class TokenRequestError extends AzcredError {
     this.aadstsCode = first === undefined ? undefined : `AADSTS${first}`
   }
 }
+
+/**
+ * The system code of a local error (`ENOENT`, `ECONNREFUSED`, `ERR_INVALID_ARG_VALUE`), or undefined:
+ * what a message may name instead of the error's own message, which can quote a path, URL or secret.
+ */
+export function systemErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code
+  return typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code) ? code : undefined
+}

@@ -1,5 +1,5 @@
 export type { AzcredErrorCode, TokenRequestErrorDetails } from './azcred-error'
-export { AzcredError, TokenRequestError } from './azcred-error'
+export { AzcredError, systemErrorCode, TokenRequestError } from './azcred-error'
 export type { EntraCredentialOptions } from './credential-options'
 export { resolveAuthorityHost } from './credential-options'
 export type { ClientCredentialsTokenRequest, EntraTokenRequest } from './entra-token'

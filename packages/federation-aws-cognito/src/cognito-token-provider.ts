@@ -1,5 +1,5 @@
 import type { CognitoIdentityClient, CognitoIdentityClientConfig } from '@aws-sdk/client-cognito-identity'
-import { type AbortSignalLike, AzcredError, checkNumber, type FederatedTokenProvider, jwtExpiresAt, TokenRequestError } from '@azcred/core'
+import { type AbortSignalLike, AzcredError, checkNumber, type FederatedTokenProvider, jwtExpiresAt, systemErrorCode, TokenRequestError } from '@azcred/core'
 
 /** The developer-authenticated flow: your backend vouches for a user with AWS credentials. */
 export interface CognitoDeveloperIdentity {
@@ -81,9 +81,8 @@ const invalid = (message: string) => new AzcredError('AZCRED_CONFIG_INVALID', me
 // class-like name (TimeoutError). Never its message, nor the error itself as `cause`: a store's or
 // SDK's error may quote a secret, a path or a URL.
 const localName = (error: unknown): string => {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown }
-  if (typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code)) return code
-  return typeof name === 'string' && /^[A-Z][A-Za-z]{0,40}(Error|Exception)$/.test(name) ? name : 'Error'
+  const name = (error as { name?: unknown } | null | undefined)?.name
+  return systemErrorCode(error) ?? (typeof name === 'string' && /^[A-Z][A-Za-z]{0,40}(Error|Exception)$/.test(name) ? name : 'Error')
 }
 
 /**

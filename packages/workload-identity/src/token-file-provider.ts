@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { AzcredError, type FederatedTokenProvider } from '@azcred/core'
+import { AzcredError, type FederatedTokenProvider, systemErrorCode } from '@azcred/core'
 
 /** Options of {@link createTokenFileProvider}. */
 export interface TokenFileProviderOptions {
@@ -13,10 +13,8 @@ const invalid = (problem: string) => new AzcredError('AZCRED_CONFIG_INVALID', `A
 
 // Why a file could not be read: its system code (ENOENT, EACCES, EISDIR, ...) and the fix. The value
 // itself is never shown: no pattern tells a path from a token or secret set there by mistake.
-const unreadable = (error: unknown): string => {
-  const code = (error as { code?: unknown } | null)?.code
-  return `cannot be read (${typeof code === 'string' && /^E(RR_)?[A-Z_]{2,40}$/.test(code) ? code : 'unreadable'}): set the path of a file this process may read (AKS mounts the token in pods labelled azure.workload.identity/use; the value is not shown)`
-}
+const unreadable = (error: unknown): string =>
+  `cannot be read (${systemErrorCode(error) ?? 'unreadable'}): set the path of a file this process may read (AKS mounts the token in pods labelled azure.workload.identity/use; the value is not shown)`
 
 /**
  * A `FederatedTokenProvider` that reads a projected service-account token from a file, reusing a
