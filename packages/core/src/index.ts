@@ -1,5 +1,7 @@
 export type { AzcredErrorCode, TokenRequestErrorDetails } from './azcred-error'
 export { AzcredError, systemErrorCode, TokenRequestError } from './azcred-error'
+export type { ChainedTokenCredentialSource, TokenCredentialFactory } from './chained-token-credential'
+export { ChainedTokenCredential } from './chained-token-credential'
 export type { EntraCredentialOptions } from './credential-options'
 export { resolveAuthorityHost } from './credential-options'
 export type { ClientCredentialsTokenRequest, EntraTokenRequest } from './entra-token'
