@@ -3,7 +3,10 @@ import type { FetchLike } from './http'
 import type { TokenLifecycleOptions } from './token-lifecycle'
 import { assertConfig, DEFAULT_AUTHORITY_HOST, normalizeAuthorityHost } from './validate'
 
-/** Options every Entra ID credential accepts. */
+/**
+ * Options every Entra ID credential accepts.
+ * @public
+ */
 export interface EntraCredentialOptions extends TokenLifecycleOptions {
   /**
    * Entra ID host. The first of: this option, `AZURE_AUTHORITY_HOST` (the official override, as in
@@ -31,6 +34,7 @@ export interface EntraCredentialOptions extends TokenLifecycleOptions {
  * every Entra flow shares (`options`, `cloud`, `fetch`).
  * @throws AzcredError AZCRED_CONFIG_INVALID for a non-https host (naming where it came from) or an
  * option of the wrong type.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function resolveAuthorityHost(options: EntraCredentialOptions): string {
   assertConfig(typeof options === 'object' && options !== null, 'options must be an object')

@@ -1,9 +1,15 @@
 import type { AbortSignalLike } from './token-credential'
 
-/** The audience Entra ID expects on federated tokens in the public cloud. */
+/**
+ * The audience Entra ID expects on federated tokens in the public cloud.
+ * @public
+ */
 export const DEFAULT_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange'
 
-/** What a provider is asked for. */
+/**
+ * What a provider is asked for.
+ * @public
+ */
 export interface FederatedTokenRequest {
   /** The `aud` the external token must carry, matching the app's federated identity credential. */
   audience: string
@@ -30,6 +36,7 @@ export interface FederatedTokenRequest {
  *     return token
  *   },
  * }
+ * @public
  */
 export interface FederatedTokenProvider {
   /** A short name used in error messages and events, such as `github-actions`. */

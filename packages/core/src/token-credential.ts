@@ -3,14 +3,20 @@
  * credential can be handed to any official Azure SDK client.
  */
 
-/** The part of `AbortSignal` azcred relies on; a real `AbortSignal` satisfies it. */
+/**
+ * The part of `AbortSignal` azcred relies on; a real `AbortSignal` satisfies it.
+ * @public
+ */
 export interface AbortSignalLike {
   readonly aborted: boolean
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
   removeEventListener(type: 'abort', listener: () => void): void
 }
 
-/** An access token and when it stops being valid. */
+/**
+ * An access token and when it stops being valid.
+ * @public
+ */
 export interface AccessToken {
   /** The bearer token. Treat it as a secret. */
   token: string
@@ -22,7 +28,10 @@ export interface AccessToken {
   tokenType?: 'Bearer' | 'pop'
 }
 
-/** Per-call options, the same names as `@azure/core-auth`'s `GetTokenOptions`. */
+/**
+ * Per-call options, the same names as `@azure/core-auth`'s `GetTokenOptions`.
+ * @public
+ */
 export interface GetTokenOptions {
   /**
    * Ends this caller's wait with `AZCRED_ABORTED`. A request shared by several callers is itself
@@ -46,7 +55,10 @@ export interface GetTokenOptions {
   tracingOptions?: unknown
 }
 
-/** Anything that can produce an access token for a set of scopes. */
+/**
+ * Anything that can produce an access token for a set of scopes.
+ * @public
+ */
 export interface TokenCredential {
   /**
    * Gets an access token for the scopes (for example `https://management.azure.com/.default`).
