@@ -17,21 +17,33 @@ export type AzcredErrorCode =
   | 'AZCRED_TIMEOUT'
   /** The caller's `abortSignal` fired. */
   | 'AZCRED_ABORTED'
+  /**
+   * A signed-in user's tokens cannot be had silently: the refresh token expired or was revoked, consent
+   * or multi-factor authentication is needed, or a silent-only call (`disableAutomaticAuthentication`, a
+   * background refresh) found no usable sign-in. See {@link InteractionRequiredError} for its fields.
+   */
+  | 'AZCRED_INTERACTION_REQUIRED'
+  /** The user declined or cancelled the sign-in (a denied device code, a closed or refused browser prompt). */
+  | 'AZCRED_AUTHENTICATION_CANCELLED'
+
+/** The codes whose errors carry no fields beyond `AzcredError`'s. */
+export type PlainAzcredErrorCode = Exclude<AzcredErrorCode, 'AZCRED_TOKEN_REQUEST_FAILED' | 'AZCRED_INTERACTION_REQUIRED'>
 
 const AZCRED_ERROR = Symbol.for('azcred.error')
 
 /**
  * The one error type azcred throws. `code` is stable; the message says what failed and how to fix
- * it, and never contains a secret.
+ * it, and never contains a secret. `AzcredError.isInstance` narrows to {@link AnyAzcredError}, so
+ * comparing `code` then narrows to the class with that code's fields.
  *
  * @example
  * try { await credential.getToken(scope) } catch (error) {
  *   if (AzcredError.isInstance(error) && error.code === 'AZCRED_SOURCE_UNAVAILABLE') { ... }
  * }
  */
-export class AzcredError extends Error {
+export class AzcredError<Code extends AzcredErrorCode = AzcredErrorCode> extends Error {
   /** The stable code. */
-  declare readonly code: AzcredErrorCode
+  declare readonly code: Code
   /** `false` when retrying cannot help (DNS "no such name", TLS certificate, a redirect); present only when set. */
   declare readonly retryable?: boolean
 
@@ -40,15 +52,18 @@ export class AzcredError extends Error {
    * An `AZCRED_SOURCE_UNAVAILABLE` error is named `CredentialUnavailableError`, so `@azure/identity`'s
    * `ChainedTokenCredential` moves on to its next credential; any other is named `AzcredError`.
    */
-  constructor(code: AzcredErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options)
     this.code = code
     this.name = code === 'AZCRED_SOURCE_UNAVAILABLE' ? 'CredentialUnavailableError' : 'AzcredError'
     if (options && 'retryable' in options) (this as { retryable?: boolean }).retryable = options.retryable
   }
 
-  /** True for any azcred error, also one thrown by another installed copy of azcred. */
-  static isInstance(value: unknown): value is AzcredError {
+  /**
+   * True for any azcred error, also one thrown by another installed copy of azcred. Narrows to
+   * {@link AnyAzcredError}: `error.code === 'AZCRED_TOKEN_REQUEST_FAILED'` then gives a `TokenRequestError`.
+   */
+  static isInstance(value: unknown): value is AnyAzcredError {
     return (value as Record<symbol, unknown> | null | undefined)?.[AZCRED_ERROR] === true
   }
 
@@ -79,7 +94,8 @@ export interface TokenRequestErrorDetails {
 }
 
 /** `AZCRED_TOKEN_REQUEST_FAILED`: the endpoint refused or failed the token request. */
-export class TokenRequestError extends AzcredError {
+export class TokenRequestError extends AzcredError<'AZCRED_TOKEN_REQUEST_FAILED'> {
+  /** HTTP status of the answer (a 3xx or 0 for a redirect, which is never followed). */
   declare readonly status: number
   declare readonly error: string | undefined
   declare readonly errorCodes: number[]
@@ -90,13 +106,90 @@ export class TokenRequestError extends AzcredError {
   declare readonly retryAfterMs: number | undefined
   declare readonly claims: string | undefined
 
-  constructor(message: string, details: TokenRequestErrorDetails) {
-    super('AZCRED_TOKEN_REQUEST_FAILED', message)
+  /** @param options as `AzcredError`'s: `cause`, and `retryable` (`false` for a redirect). */
+  constructor(message: string, details: TokenRequestErrorDetails, options?: { cause?: unknown; retryable?: boolean }) {
+    super('AZCRED_TOKEN_REQUEST_FAILED', message, options)
     this.name = 'TokenRequestError'
     Object.assign(this, { errorCodes: [] }, details)
     const [first] = this.errorCodes
     this.aadstsCode = first === undefined ? undefined : `AADSTS${first}`
   }
+}
+
+/**
+ * `AZCRED_INTERACTION_REQUIRED`: a user must act before a token can be had. Made by
+ * {@link toInteractionRequired} from Entra's refusal (whose fields it keeps for diagnosis, and which is
+ * its `cause`), or by a user credential whose silent path has nothing to redeem.
+ */
+export class InteractionRequiredError extends AzcredError<'AZCRED_INTERACTION_REQUIRED'> {
+  /** Entra's claims challenge (JSON), when it sent one: pass it to `getToken(scopes, { claims })` when signing in again. Not a secret. */
+  declare readonly claims?: string
+  /** Entra's numeric `error_codes`; empty when there was no Entra answer. */
+  declare readonly errorCodes: number[]
+  /** The first Entra code as `AADSTSnnnn`, when there is one. */
+  declare readonly aadstsCode?: string
+  /** HTTP status of Entra's answer, when there was one. */
+  declare readonly status?: number
+  /** OAuth `error` of Entra's answer, such as `invalid_grant`. */
+  declare readonly error?: string
+  /** Entra's request id, for support cases. */
+  declare readonly traceId?: string
+  /** The correlation id, for support cases. */
+  declare readonly correlationId?: string
+
+  /** @param details Entra's answer's fields, when there was one; `cause` its `TokenRequestError`. */
+  constructor(message: string, details?: Partial<Omit<TokenRequestErrorDetails, 'retryAfterMs'>>, options?: { cause?: unknown }) {
+    super('AZCRED_INTERACTION_REQUIRED', message, options)
+    this.name = 'InteractionRequiredError'
+    Object.assign(this, { errorCodes: [] }, details)
+    const [first] = this.errorCodes
+    if (first !== undefined) this.aadstsCode = `AADSTS${first}`
+  }
+}
+
+/** Every azcred error, as a union discriminated by `code`: what `AzcredError.isInstance` narrows to. */
+export type AnyAzcredError = TokenRequestError | InteractionRequiredError | AzcredError<PlainAzcredErrorCode>
+
+// Entra codes that only the user can fix by signing in again: an expired, revoked or idle refresh token
+// (70008, 50173, 700082, 700084 single-page app; 50132, 50133 after a password change), consent (65001),
+// multi-factor authentication or registration (50076, 50078, 50079, 50158). PROTOCOL.md, "Refresh tokens".
+const CONSENT = [65001]
+const SIGN_IN_AGAIN = [70008, 50173, 700082, 700084, 50132, 50133]
+const MFA = [50076, 50078, 50079, 50158]
+// Signing in again cannot help: blocked by Conditional Access (53003), account locked (50053) or disabled
+// (50057), user not assigned to the app (50105). These stay `AZCRED_TOKEN_REQUEST_FAILED`.
+const BLOCKED = [53003, 50053, 50057, 50105]
+const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_required|login_required)$/
+
+/**
+ * Turns an Entra refusal that means "the user must sign in again" into an {@link InteractionRequiredError}
+ * carrying Entra's `claims`, status, `error` and codes (its `cause` is the refusal, which holds no secret):
+ * OAuth `error` `invalid_grant`, `interaction_required`, `consent_required` or `login_required`, or an Entra
+ * code among 70008, 50173, 700082, 700084, 50132, 50133 (expired or revoked sign-in), 65001 (consent),
+ * 50076, 50078, 50079, 50158 (multi-factor authentication). Codes 53003 (Conditional Access block), 50053,
+ * 50057 and 50105 (account locked, disabled or not assigned) are not: signing in cannot fix them.
+ * Anything else, an `InteractionRequiredError` included, is returned as it is.
+ * @example
+ * try { return await redeemRefreshToken() } catch (error) { throw toInteractionRequired(error) }
+ */
+export function toInteractionRequired(error: unknown): unknown {
+  if (!AzcredError.isInstance(error) || error.code !== 'AZCRED_TOKEN_REQUEST_FAILED') return error
+  const { errorCodes, status, error: oauthError, traceId, correlationId, claims } = error
+  const codes = errorCodes ?? []
+  const has = (list: number[]): boolean => codes.some((code) => list.includes(code))
+  if (has(BLOCKED) || !(INTERACTION_ERRORS.test(oauthError as string) || has(CONSENT) || has(SIGN_IN_AGAIN) || has(MFA))) return error
+  const why =
+    has(CONSENT) || oauthError === 'consent_required'
+      ? 'the user has not consented to these scopes: sign in interactively and consent, or ask an administrator to grant consent'
+      : has(SIGN_IN_AGAIN) || (oauthError === 'invalid_grant' && !has(MFA) && !claims)
+        ? 'the sign-in expired or was revoked: sign in again (authenticate(), or getToken without disableAutomaticAuthentication)'
+        : 'Entra ID asks for multi-factor authentication or another interactive step: sign in interactively, passing the claims of this error (getToken options.claims)'
+  const code = error.aadstsCode ? `, ${error.aadstsCode}` : ''
+  return new InteractionRequiredError(
+    `interaction required (HTTP ${status} ${oauthError ?? 'error'}${code}): ${why}`,
+    { status, error: oauthError, errorCodes: codes, traceId, correlationId, claims },
+    { cause: error },
+  )
 }
 
 /**

@@ -1,10 +1,12 @@
-import { AzcredError, type TokenRequestError } from './azcred-error'
+import { AzcredError, type AzcredErrorCode, type TokenRequestError } from './azcred-error'
 import { ENV_LOG_LEVEL, readEnv } from './env'
 import { abortedError, ignore } from './http'
 import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions, type RetryPolicyOptions } from './retry-policy'
 import { allowedTenants, resolveTenant } from './tenant'
+import { parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
 import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
 import type { TokenEvent, TokenEventListener } from './token-events'
+import type { TokenResponse } from './token-response'
 import { assertAppOnlyTenant, assertConfig, checkNumber, normalizeScopes } from './validate'
 
 /** What a flow is asked to fetch. */
@@ -23,10 +25,18 @@ export interface TokenRequest {
    * aborts its own calls on `stop()`). Pass it to the HTTP request, so the socket and any retry end.
    */
   abortSignal?: AbortSignalLike
+  /**
+   * True only for a proactive background refresh (no caller is waiting for it): a user's flow must
+   * then run its silent path only (cache, refresh token), never a prompt.
+   */
+  background: boolean
 }
 
-/** A flow's one job: request a token for these scopes, once, with no caching or retrying. */
-export type TokenFetcher = (request: TokenRequest) => Promise<AccessToken>
+/**
+ * A flow's one job: request a token for these scopes, once, with no caching or retrying. A
+ * `TokenResponse` (a user's flows) also hands its refresh token and account to the `tokenCache`.
+ */
+export type TokenFetcher = (request: TokenRequest) => Promise<AccessToken | TokenResponse>
 
 /** When tokens are refreshed. Each value is 0 to 86 400 000 ms. */
 export interface RefreshOptions {
@@ -60,6 +70,31 @@ export interface TokenLifecycleOptions {
    * account identifiers or secrets, so neither setting changes anything.
    */
   loggingOptions?: { allowLoggingAccountIdentifiers?: boolean; enableUnsafeSupportLogging?: boolean }
+  /**
+   * A cache shared beyond this credential (`MemoryTokenCache`, a file, Redis): read when this
+   * credential has no valid token in memory, written after each token it gets. A cache that throws,
+   * rejects or takes over {@link TOKEN_CACHE_TIMEOUT_MS} never fails a request (event `cache-error`).
+   * Default none: tokens live in this credential only.
+   */
+  tokenCache?: TokenCache
+}
+
+/** The names {@link lifecycleOptions} picks: every option of {@link TokenLifecycleOptions}. */
+export const LIFECYCLE_OPTION_NAMES = ['onEvent', 'retry', 'retryOptions', 'refresh', 'timeoutMs', 'loggingOptions', 'tokenCache'] as const
+
+/**
+ * The lifecycle options of a credential's options (those in {@link LIFECYCLE_OPTION_NAMES} that are not
+ * undefined, read once each), so every credential passes the same set to the engine, and an option
+ * added to the engine reaches every flow. Checked by the `TokenLifecycle` constructor, not here.
+ * @example new TokenLifecycle({ ...lifecycleOptions(options), credentialName, tenantId, fetchToken })
+ */
+export function lifecycleOptions(options: TokenLifecycleOptions | undefined): TokenLifecycleOptions {
+  const picked: Record<string, unknown> = {}
+  for (const name of LIFECYCLE_OPTION_NAMES) {
+    const value = options?.[name]
+    if (value !== undefined) picked[name] = value
+  }
+  return picked
 }
 
 /** Everything the engine needs from a credential. */
@@ -78,7 +113,20 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
   random?: () => number
   /** Which failures are worth another attempt. Default {@link isTransient} (network, timeout, 408, 429, 5xx). */
   isRetryable?: (error: unknown) => boolean
+  /**
+   * The `tokenCache` partition of this credential (the tenant, scopes and CAE of each request are
+   * added): its authority host, client id (a managed identity's id) and account (`''` app-only). A
+   * function, as a user's account is known only after sign-in. Required with `tokenCache`, so that two
+   * apps or identities sharing a cache never share an entry.
+   */
+  cachePartition?: () => { authority: string; clientId: string; account: string }
 }
+
+/**
+ * Longest wait for a `tokenCache` read or write, in milliseconds (2 s); a slower cache is skipped for
+ * that request (event `cache-error`, reason `timeout`).
+ */
+export const TOKEN_CACHE_TIMEOUT_MS = 2_000
 
 /**
  * After a caller's retries ran out on a transient failure, new callers for the same cache entry
@@ -179,6 +227,15 @@ export class TokenLifecycle {
     this.#retry = retry as Required<RetryOptions>
     checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
     assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
+    const { tokenCache } = config
+    if (tokenCache !== undefined) {
+      assertConfig(
+        typeof tokenCache?.read === 'function' && typeof tokenCache.write === 'function',
+        'tokenCache must be a TokenCache, such as a MemoryTokenCache',
+      )
+      // Without a partition, two apps sharing the cache would share entries.
+      assertConfig(typeof config.cachePartition === 'function', `${config.credentialName} does not support tokenCache yet`)
+    }
     this.#onEvent = onEvent ?? (/^(info|verbose)$/.test(readEnv(ENV_LOG_LEVEL) as string) ? logEvent : undefined)
     this.#jitterFraction = (config.random ?? Math.random)()
   }
@@ -223,7 +280,7 @@ export class TokenLifecycle {
       if (this.#config.appOnly) assertAppOnlyTenant(tenantId, 'getToken options.tenantId')
       const timeoutMs = checkNumber(options.requestOptions?.timeout, 'requestOptions.timeout', 600_000, 1)
       const enableCae = options.enableCae === true
-      const request: TokenRequest = { scopes: scopeList, tenantId, claims, enableCae }
+      const request: TokenRequest = { scopes: scopeList, tenantId, claims, enableCae, background: false }
       // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when
       // they ask for the same scopes, tenant and CAE state.
       const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
@@ -265,11 +322,12 @@ export class TokenLifecycle {
     const { flights } = entry
     const key = request.claims
     request.abortSignal = controller.signal
+    request.background = refresh
     const flight: Flight = {
       controller,
       waiters: 0,
       promise: this.#fetchWithRetry(entry, request, refresh).then(
-        ({ token, attempts }) => {
+        ({ token, attempts, cached }) => {
           const now = Date.now()
           const { refresh: options } = this.#config
           const expires = token.expiresOnTimestamp
@@ -291,7 +349,7 @@ export class TokenLifecycle {
           entry.refreshAt = refreshAt
           entry.validUntil = validUntil
           entry.nextAttemptAt = 0
-          this.#emit(refresh ? 'refreshed' : 'acquired', request, {
+          this.#emit(cached ? 'cache-hit' : refresh ? 'refreshed' : 'acquired', request, {
             durationMs: now - started,
             attempts,
             expiresOnTimestamp: expires,
@@ -301,11 +359,11 @@ export class TokenLifecycle {
         },
         (error: unknown) => {
           if (refresh) {
-            const { code, status, aadstsCode } = error as Partial<TokenRequestError>
+            const { code, status, aadstsCode } = this.#described(error)
             // An aborted refresh (its holder went away) may run again at the next call.
             if (code !== 'AZCRED_ABORTED') entry.nextAttemptAt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
             this.#emit('refresh-failed', request, {
-              code: code ?? 'UNKNOWN',
+              code,
               status,
               aadstsCode,
               nextAttemptAt: entry.nextAttemptAt,
@@ -348,11 +406,43 @@ export class TokenLifecycle {
     return this.#config.refresh?.clockSkewMs ?? 30_000
   }
 
-  async #fetchWithRetry(entry: CacheEntry, request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number }> {
+  /** An error's code and Entra fields for an event: only an azcred error's (another error's fields could hold anything). */
+  #described(error: unknown): { code: AzcredErrorCode | 'UNKNOWN'; status?: number; aadstsCode?: string } {
+    return AzcredError.isInstance(error) ? error : { code: 'UNKNOWN' }
+  }
+
+  /**
+   * Runs one `tokenCache` operation on this request's entry, bounded by TOKEN_CACHE_TIMEOUT_MS. Never
+   * rejects: a failure or timeout is a `cache-error` event and undefined.
+   */
+  async #cache<T>(request: TokenRequest, operation: 'read' | 'write', run: (cache: TokenCache, key: string) => Promise<T>): Promise<T | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, timeout)
+    })
+    try {
+      const { authority, clientId, account } = (this.#config.cachePartition as () => { authority: string; clientId: string; account: string })()
+      const { tenantId, scopes, enableCae: cae } = request
+      const key = tokenCacheKey({ kind: 'access_token', authority, clientId, account, tenantId, scopes: scopes.join(' '), cae })
+      return await Promise.race([run(this.#config.tokenCache as TokenCache, key), timeout])
+    } catch (error) {
+      this.#emit('cache-error', request, { operation, reason: error === timeout ? 'timeout' : 'failed' })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #fetchWithRetry(entry: CacheEntry, request: TokenRequest, refresh: boolean): Promise<{ token: AccessToken; attempts: number; cached?: boolean }> {
     const retry = this.#retry
     const maxAttempts = refresh ? 1 : retry.maxAttempts
     const signal = request.abortSignal as AbortSignal
     const started = Date.now()
+    const skew = this.#skew
+    if (this.#config.tokenCache && request.claims === undefined) {
+      // A valid token that is newer than the one held (another credential or process got it) needs no request.
+      const found = parseTokenCacheEntry(await this.#cache(request, 'read', (cache, key) => cache.read(key)))?.accessToken
+      if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil) + skew) return { token: found, attempts: 0, cached: true }
+    }
     for (let attempt = 1; ; attempt += 1) {
       const { blocked } = entry
       const wait = blocked.until - Date.now()
@@ -361,15 +451,21 @@ export class TokenLifecycle {
         await sleep(wait, signal)
       }
       try {
-        const token = await this.#config.fetchToken(request)
+        const response = await this.#config.fetchToken(request)
+        const token = (response as TokenResponse).accessToken ?? (response as AccessToken)
         // `!(x > skew)` also refuses a missing or NaN expiry.
-        if (!(token.expiresOnTimestamp - Date.now() > this.#skew)) {
+        if (!(token.expiresOnTimestamp - Date.now() > skew)) {
           throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs')
         }
         entry.blocked.until = 0
+        if (this.#config.tokenCache) {
+          const { refreshToken, homeAccountId: account } = response as TokenResponse
+          const value = serializeTokenCacheEntry({ accessToken: token, refreshToken, account })
+          this.#cache(request, 'write', (cache, key) => cache.write(key, value, token.expiresOnTimestamp))
+        }
         return { token, attempts: attempt }
       } catch (error) {
-        const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
+        const { status, retryAfterMs: asked } = error as Partial<TokenRequestError>
         const retryAfterMs = asked && Math.min(asked, MAX_THROTTLE_MS)
         if (status === 429 && retryAfterMs) {
           const until = Date.now() + retryAfterMs
@@ -384,7 +480,8 @@ export class TokenLifecycle {
           if (!refresh) entry.blocked = { until: Date.now() + (retryAfterMs || FAIL_FAST_MS), error }
           throw error
         }
-        this.#emit('retry-scheduled', request, { attempt, delayMs, code, status })
+        const { code, status: shown } = this.#described(error)
+        this.#emit('retry-scheduled', request, { attempt, delayMs, code, status: shown })
         await sleep(delayMs, signal)
       }
     }

@@ -1,0 +1,202 @@
+import type { AccessToken } from './token-credential'
+import { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS } from './token-response'
+import { assertConfig } from './validate'
+
+/**
+ * What one cache entry is for. Every field is part of the key ({@link tokenCacheKey}), so no input can
+ * address another tenant's, client's, account's or user's entry.
+ */
+export interface TokenCachePartition {
+  /** An access token (for `scopes`), a refresh token, or an account record. */
+  kind: 'access_token' | 'refresh_token' | 'account'
+  /** The normalised authority host, such as `https://login.microsoftonline.com` (compared without case). */
+  authority: string
+  /** The app's client id; for managed identity its identity id; `''` when the flow has none. */
+  clientId: string
+  /**
+   * Whose token: a user's `homeAccountId`; `obo:<base64url SHA-256 of the user assertion>` on behalf of a
+   * user (never the assertion itself); `''` for an app-only token.
+   */
+  account: string
+  /** The tenant the token was issued by (compared without case). */
+  tenantId: string
+  /** The scopes, space-separated (sorted by {@link tokenCacheKey}); `''` for a refresh-token or account entry. */
+  scopes: string
+  /** Continuous Access Evaluation (`cp1`) was asked for. */
+  cae: boolean
+}
+
+/**
+ * The key of a partition: a JSON array of its fields in a fixed order (kind, authority, clientId,
+ * account, tenantId, scopes, cae), the authority and tenant lower-cased and the scopes sorted. JSON
+ * quotes every string and escapes its quotes and backslashes, so two partitions share a key only when
+ * every field is equal, whatever characters a field holds. It holds no secret.
+ * @example tokenCacheKey({ kind: 'access_token', authority, clientId, account: '', tenantId, scopes: 'https://vault.azure.net/.default', cae: false })
+ */
+export function tokenCacheKey(partition: TokenCachePartition): string {
+  const { kind, authority, clientId, account, tenantId, scopes, cae } = partition
+  const sorted = `${scopes}`
+    .split(' ')
+    .filter((scope) => scope !== '')
+    .sort()
+    .join(' ')
+  return JSON.stringify([kind, `${authority}`.toLowerCase(), `${clientId}`, `${account}`, `${tenantId}`.toLowerCase(), sorted, cae === true])
+}
+
+/**
+ * Where tokens are kept between credentials, processes or machines: an in-memory map
+ * ({@link MemoryTokenCache}), a file, Redis. Keys come from {@link tokenCacheKey}, values from
+ * {@link serializeTokenCacheEntry}; both are strings, and the values hold secrets. A cache that throws,
+ * rejects or is slow never fails a token request: the lifecycle goes on without it and emits
+ * `cache-error`.
+ */
+export interface TokenCache {
+  /** The value stored under `key`, or undefined. */
+  read(key: string): Promise<string | undefined>
+  /** Stores `value` under `key`; it may be dropped after `expiresOnTimestamp` (ms since the epoch). */
+  write(key: string, value: string, expiresOnTimestamp: number): Promise<void>
+  /** Removes the entry under `key`, if any. */
+  remove(key: string): Promise<void>
+  /** Removes every secret this cache holds (tokens, refresh tokens), everywhere it keeps them. */
+  scrub(): Promise<void>
+}
+
+/** What one cache value holds: an access token, a refresh token, or both, and the account they belong to. */
+export interface TokenCacheEntry {
+  /** The access token (its `token`, `expiresOnTimestamp`, optional `refreshAfterTimestamp`). Secret. */
+  accessToken?: AccessToken
+  /** The refresh token that came with it, so a user's flow can redeem it later. Secret. */
+  refreshToken?: string
+  /** The account's `homeAccountId`. */
+  account?: string
+}
+
+/** Longest serialised value {@link parseTokenCacheEntry} reads, in characters (256 KB). */
+export const MAX_TOKEN_CACHE_VALUE_LENGTH = 262_144
+
+// A token: printable ASCII without spaces, 1 to MAX_ACCESS_TOKEN_LENGTH characters.
+const isToken = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_ACCESS_TOKEN_LENGTH && /^[!-~]+$/.test(value)
+
+/**
+ * The value of a cache entry: `{"version":1,"accessToken":{"token","expiresOnTimestamp","refreshAfterTimestamp"?},
+ * "refreshToken"?,"account"?}`. The string holds secrets: store it as such.
+ */
+export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
+  const { accessToken, refreshToken, account } = entry
+  return JSON.stringify({
+    version: 1,
+    accessToken: accessToken && {
+      token: accessToken.token,
+      expiresOnTimestamp: accessToken.expiresOnTimestamp,
+      refreshAfterTimestamp: accessToken.refreshAfterTimestamp,
+    },
+    refreshToken,
+    account,
+  })
+}
+
+/**
+ * Reads a value written by {@link serializeTokenCacheEntry}, or returns undefined for anything else: not a
+ * string, over {@link MAX_TOKEN_CACHE_VALUE_LENGTH}, not JSON, another `version`, a token that is not
+ * printable ASCII (at most `MAX_ACCESS_TOKEN_LENGTH`), an account over 1024 characters. Never throws. An
+ * access token that is expired at `now` or expires more than `MAX_TOKEN_LIFETIME_MS` (24 h) after it, or
+ * whose `refreshAfterTimestamp` is not before its expiry, is left out (the refresh token stays usable);
+ * an entry left with neither token is undefined.
+ * @param now epoch milliseconds; default `Date.now()`.
+ */
+export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): TokenCacheEntry | undefined {
+  try {
+    if (typeof value !== 'string' || value.length > MAX_TOKEN_CACHE_VALUE_LENGTH) return undefined
+    const parsed = JSON.parse(value)
+    if (parsed?.version !== 1) return undefined
+    const { accessToken: access, refreshToken, account } = parsed
+    const entry: TokenCacheEntry = {}
+    if (access != null) {
+      const { token, expiresOnTimestamp: expires, refreshAfterTimestamp: refreshAfter } = access
+      if (!isToken(token) || typeof expires !== 'number') return undefined
+      if (expires > now && expires <= now + MAX_TOKEN_LIFETIME_MS && (refreshAfter == null || refreshAfter < expires)) {
+        entry.accessToken = { token, expiresOnTimestamp: expires, tokenType: 'Bearer' }
+        if (refreshAfter != null) entry.accessToken.refreshAfterTimestamp = refreshAfter
+      }
+    }
+    if (refreshToken != null) {
+      if (!isToken(refreshToken)) return undefined
+      entry.refreshToken = refreshToken
+    }
+    if (account != null) {
+      if (typeof account !== 'string' || account.length > 1024) return undefined
+      entry.account = account
+    }
+    return entry.accessToken || entry.refreshToken ? entry : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Options of {@link MemoryTokenCache}. */
+export interface MemoryTokenCacheOptions {
+  /** Most entries kept, 1 to 10 000 000; at the limit, expired entries go first, then the oldest written. Default 10 000. */
+  maxEntries?: number
+}
+
+/**
+ * The in-memory {@link TokenCache}: a bounded map, shared by every credential given it (so a second
+ * credential of the same app, tenant and account makes no request). Entries are dropped after their
+ * expiry; at `maxEntries`, expired entries first, then the oldest written. Its values live in a private
+ * field: `util.inspect` and `JSON.stringify` show no token.
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a `maxEntries` out of range.
+ * @example
+ * const tokenCache = new MemoryTokenCache()
+ * const first = new ClientSecretCredential(tenantId, clientId, secret, { tokenCache })
+ * const second = new ClientSecretCredential(tenantId, clientId, secret, { tokenCache }) // reuses first's tokens
+ */
+export class MemoryTokenCache implements TokenCache {
+  readonly #entries = new Map<string, { value: string; expires: number }>()
+  readonly #maxEntries: number
+
+  constructor(options: MemoryTokenCacheOptions = {}) {
+    const { maxEntries = 10_000 } = options ?? {}
+    assertConfig(Number.isSafeInteger(maxEntries) && maxEntries >= 1 && maxEntries <= 1e7, 'maxEntries must be a whole number from 1 to 10000000')
+    this.#maxEntries = maxEntries
+  }
+
+  /** How many entries are held (expired ones included until they are read or evicted). */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  async read(key: string): Promise<string | undefined> {
+    const entry = this.#entries.get(key)
+    if (entry !== undefined && entry.expires <= Date.now()) this.#entries.delete(key)
+    else return entry?.value
+  }
+
+  async write(key: string, value: string, expiresOnTimestamp: number): Promise<void> {
+    const entries = this.#entries
+    // Rewriting a key makes it the newest.
+    entries.delete(key)
+    if (entries.size >= this.#maxEntries) {
+      const now = Date.now()
+      for (const [oldKey, entry] of entries) if (entry.expires <= now) entries.delete(oldKey)
+      // A Map iterates in insertion order: the first key is the oldest written.
+      for (const oldKey of entries.keys()) {
+        if (entries.size < this.#maxEntries) break
+        entries.delete(oldKey)
+      }
+    }
+    entries.set(key, { value, expires: Number.isNaN(expiresOnTimestamp) ? 0 : expiresOnTimestamp })
+  }
+
+  async remove(key: string): Promise<void> {
+    this.#entries.delete(key)
+  }
+
+  async scrub(): Promise<void> {
+    this.#entries.clear()
+  }
+
+  /** What `JSON.stringify` shows: the size, never a key or token. */
+  toJSON(): { size: number } {
+    return { size: this.size }
+  }
+}
