@@ -1,7 +1,9 @@
-import { AzcredError } from './azcred-error'
+import { TokenRequestError } from './azcred-error'
+import type { ClientAuthentication } from './client-authentication'
 import { type HttpOptions, sendJsonRequest } from './http'
 import type { AccessToken } from './token-credential'
 import type { TokenRequest } from './token-lifecycle'
+import { parseTokenResponse, type TokenResponse, toAccessToken } from './token-response'
 import { assertConfig } from './validate'
 
 declare const __AZCRED_VERSION__: string
@@ -26,55 +28,8 @@ export function tokenEndpoint(authorityHost: string, tenantId: string): string {
   return `${authorityHost}/${tenantId}/oauth2/v2.0/token`
 }
 
-/** Longest token lifetime accepted, in milliseconds (24 hours, the longest Entra ID and managed identity issue); longer is capped. */
-export const MAX_TOKEN_LIFETIME_MS = 86_400_000
-
-/**
- * Shortest token lifetime accepted, and shortest `refresh_in` honoured, in milliseconds (60 s: twice
- * the default 30 s clock skew, so a token is served from the cache for at least 30 s). Entra ID
- * issues tokens living an hour or more; a managed identity host may hand out a cached one that is
- * close to expiry, hence a modest floor.
- */
-export const MIN_TOKEN_LIFETIME_MS = 60_000
-
-/** Longest access token accepted, in characters (64 KB). */
-export const MAX_ACCESS_TOKEN_LENGTH = 65_536
-
-// A number, or a string of plain decimal digits ("3599", "1.5"); never "0x10", "1e3" or " 1 ".
-function seconds(value: unknown): number {
-  return typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) ? Number(value) : Number.NaN
-}
-
-/**
- * Reads an OAuth token answer (`access_token`, `expires_in`, optional `refresh_in`, `token_type`;
- * `expires_on` in epoch seconds as managed-identity endpoints send it, or in milliseconds when it is over
- * 1e11) into an `AccessToken`. Each is
- * a JSON number or a string of plain decimal digits. The lifetime is capped at
- * {@link MAX_TOKEN_LIFETIME_MS}; a `refresh_in` under {@link MIN_TOKEN_LIFETIME_MS} or not inside the
- * lifetime is ignored.
- * @throws AzcredError AZCRED_RESPONSE_INVALID when the token is missing or not printable ASCII (at most
- * {@link MAX_ACCESS_TOKEN_LENGTH}), `token_type` is not Bearer, or the lifetime is missing, not a number
- * or under {@link MIN_TOKEN_LIFETIME_MS}.
- */
-export function toAccessToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
-  const { access_token: token, token_type: type, expires_in: expiresIn } = body
-  // `!(x >= min)` also refuses NaN.
-  let expiresOn = seconds(body.expires_on)
-  // Over 1e11 (the year 5138 in seconds) it was sent in milliseconds: read it so, then an expired one is refused.
-  if (expiresOn > 1e11) expiresOn /= 1000
-  const lifetime = Math.min(expiresIn != null ? seconds(expiresIn) : expiresOn - now / 1000, MAX_TOKEN_LIFETIME_MS / 1000) * 1000
-  const invalid =
-    typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH || !/^[!-~]+$/.test(token)
-      ? 'access_token'
-      : type != null && !(typeof type === 'string' && /^bearer$/i.test(type))
-        ? 'token_type (only Bearer)'
-        : !(lifetime >= MIN_TOKEN_LIFETIME_MS) && 'expires_in or expires_on (at least 60 s)'
-  if (invalid) throw new AzcredError('AZCRED_RESPONSE_INVALID', `${endpointName} answered a missing or invalid ${invalid}: check the URL`)
-  const refresh = seconds(body.refresh_in) * 1000
-  const accessToken: AccessToken = { token: token as string, expiresOnTimestamp: now + lifetime, tokenType: 'Bearer' }
-  if (refresh >= MIN_TOKEN_LIFETIME_MS && refresh < lifetime) accessToken.refreshAfterTimestamp = now + refresh
-  return accessToken
-}
+// The response rules moved to token-response.ts; these stay importable from here.
+export { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, MIN_TOKEN_LIFETIME_MS, toAccessToken } from './token-response'
 
 /**
  * The `claims` form field for a token request: the caller's claims challenge (a JSON object), with
@@ -94,11 +49,10 @@ export function tokenRequestClaims(claims: string | undefined, enableCae: boolea
   return JSON.stringify(parsed)
 }
 
-/**
- * POSTs a form to the tenant's v2.0 token endpoint and returns the access token.
- * @throws AzcredError any code of `sendJsonRequest`; Entra refusals are `TokenRequestError`.
- */
-export async function requestEntraToken(request: EntraTokenRequest): Promise<AccessToken> {
+type ResponseReader<T> = (body: Record<string, unknown>, endpointName: string, now: number) => T
+
+// POSTs a form to the tenant's token endpoint and reads the answer with `read`.
+async function postTokenForm<T>(request: EntraTokenRequest, read: ResponseReader<T>): Promise<T> {
   const endpointName = 'the Entra ID token endpoint'
   const startedAt = Date.now()
   const response = await sendJsonRequest(
@@ -112,11 +66,85 @@ export async function requestEntraToken(request: EntraTokenRequest): Promise<Acc
     },
     request,
   )
-  return toAccessToken(response.body, endpointName, startedAt)
+  return read(response.body, endpointName, startedAt)
+}
+
+/**
+ * POSTs a form to the tenant's v2.0 token endpoint and returns the access token.
+ * @throws AzcredError any code of `sendJsonRequest`; Entra refusals are `TokenRequestError`.
+ */
+export function requestEntraToken(request: EntraTokenRequest): Promise<AccessToken> {
+  return postTokenForm(request, toAccessToken)
 }
 
 /** `client_assertion_type` for a JWT client assertion (certificate or federated). */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+/** One token request for any grant, as {@link requestTokenGrant} sends it. */
+export interface TokenGrantRequest extends HttpOptions {
+  /** Normalised authority host, such as `https://login.microsoftonline.com`. */
+  authorityHost: string
+  /** The application (client) id, sent as `client_id`. */
+  clientId: string
+  /** What the engine asked for: tenant, scopes, claims, `enableCae`, `abortSignal` (which ends the request). */
+  request: TokenRequest
+  /**
+   * `grant_type` and the grant's own fields (`refresh_token`; `device_code`; `code` + `redirect_uri` +
+   * `code_verifier`; `assertion` + `requested_token_use`). `client_id`, `scope` (the request's scopes,
+   * space-joined) and `claims` ({@link tokenRequestClaims}) are added and win over the same names here.
+   */
+  grant: Record<string, string>
+  /** How a confidential client proves itself; absent for a public client. */
+  clientAuthentication?: ClientAuthentication | undefined
+  /** Fix hints for the Entra error codes this flow meets; merged over the client authentication's. */
+  hints?: Record<number, string> | undefined
+}
+
+// Sends one grant: the form, the client authentication's fields, one more try with fresh fields on
+// a code in refreshOn, and the refusal described.
+async function sendTokenGrant<T>(input: TokenGrantRequest, read: ResponseReader<T>): Promise<T> {
+  const { request, clientAuthentication: authentication, authorityHost, clientId } = input
+  const { tenantId, abortSignal } = request
+  const claims = tokenRequestClaims(request.claims, request.enableCae)
+  const hints = authentication?.hints ? { ...authentication.hints, ...input.hints } : input.hints
+  const send = async (forceRefresh: boolean): Promise<T> => {
+    const fields = (await authentication?.formFields({ tenantId, authorityHost, clientId, forceRefresh, abortSignal })) ?? {}
+    const form: Record<string, string> = { grant_type: '', client_id: '', ...input.grant, ...fields }
+    form.client_id = clientId
+    form.scope = request.scopes.join(' ')
+    if (claims !== undefined) form.claims = claims
+    try {
+      // The input's fetch and timeoutMs pass through; the engine's signal ends the request.
+      return await postTokenForm({ authorityHost, tenantId, form, hints, fetch: input.fetch, timeoutMs: input.timeoutMs, abortSignal }, read)
+    } catch (error) {
+      const refreshOn = authentication?.refreshOn
+      if (!(error instanceof TokenRequestError)) throw error
+      if (!forceRefresh && refreshOn && error.errorCodes.some((code) => refreshOn.includes(code))) return send(true)
+      const description = authentication?.describeRefusal?.(error, fields)
+      throw description ? new TokenRequestError(`${error.message}; ${description}`, error) : error
+    }
+  }
+  return send(false)
+}
+
+/**
+ * Sends one token request for any grant to the tenant's v2.0 token endpoint and reads the whole
+ * answer ({@link parseTokenResponse}): the form is `grant_type` and the grant's fields, `client_id`,
+ * the client authentication's fields (made with `forceRefresh: false`), `scope` and `claims`. When
+ * Entra refuses with a code in the client authentication's `refreshOn`, its fields are made again with
+ * `forceRefresh: true` and the request is sent once more (once only); a refusal's message gets the
+ * client authentication's `describeRefusal` text. Nothing else is retried here (the engine retries).
+ * @throws AzcredError AZCRED_TOKEN_REQUEST_FAILED (`TokenRequestError`) for a refusal,
+ * AZCRED_RESPONSE_INVALID (see {@link parseTokenResponse}), AZCRED_NETWORK_ERROR, AZCRED_TIMEOUT,
+ * AZCRED_ABORTED, AZCRED_CONFIG_INVALID for CAE claims that are not a JSON object (before sending), and
+ * whatever the client authentication throws.
+ * @example
+ * const { accessToken, refreshToken } = await requestTokenGrant({ authorityHost, clientId, request,
+ *   grant: { grant_type: 'refresh_token', refresh_token: oldRefreshToken } })
+ */
+export function requestTokenGrant(input: TokenGrantRequest): Promise<TokenResponse> {
+  return sendTokenGrant(input, parseTokenResponse)
+}
 
 /** One client-credentials token request, as every confidential app-only flow sends it. */
 export interface ClientCredentialsTokenRequest extends HttpOptions {
@@ -124,28 +152,25 @@ export interface ClientCredentialsTokenRequest extends HttpOptions {
   clientId: string
   /** What the engine asked for (tenant, scopes, claims, timeout). */
   request: TokenRequest
-  /** How the client proves itself: `{ client_secret }` or `{ client_assertion_type, client_assertion }`. */
-  clientAuthentication: Record<string, string>
+  /**
+   * How the client proves itself: a {@link ClientAuthentication}, or (as before it existed) its form
+   * fields, `{ client_secret }` or `{ client_assertion_type, client_assertion }`.
+   */
+  clientAuthentication: ClientAuthentication | Record<string, string>
   /** Fix hints for the Entra error codes this flow meets. */
-  hints?: Record<number, string>
+  hints?: Record<number, string> | undefined
 }
 
 /**
  * Sends `grant_type=client_credentials` for the engine's request with the flow's client
  * authentication (claims per {@link tokenRequestClaims}, the request's `abortSignal` passed on), and
- * returns the token.
- * @throws AzcredError any code of `requestEntraToken`; AZCRED_CONFIG_INVALID for CAE claims that are not a JSON object.
+ * returns the access token: {@link requestTokenGrant} for this one grant, reading only what an
+ * app-only answer has ({@link toAccessToken}), so an app-only bundle carries no user-token code.
+ * @throws AzcredError any code of {@link requestTokenGrant}.
  */
-export async function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
-  const { request } = input
-  const form: Record<string, string> = {
-    grant_type: 'client_credentials',
-    client_id: input.clientId,
-    ...input.clientAuthentication,
-    scope: request.scopes.join(' '),
-  }
-  const claims = tokenRequestClaims(request.claims, request.enableCae)
-  if (claims !== undefined) form.claims = claims
-  // The input's authorityHost, fetch, timeoutMs and hints pass through; the engine's signal ends the request.
-  return requestEntraToken({ ...input, tenantId: request.tenantId, form, abortSignal: request.abortSignal })
+export function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
+  const fields = input.clientAuthentication
+  const clientAuthentication =
+    typeof fields.formFields === 'function' ? (fields as ClientAuthentication) : { formFields: () => fields as Record<string, string> }
+  return sendTokenGrant({ ...input, grant: { grant_type: 'client_credentials' }, clientAuthentication }, toAccessToken)
 }

@@ -2,17 +2,15 @@ export type { AnyAzcredError, AzcredErrorCode, PlainAzcredErrorCode, TokenReques
 export { AzcredError, InteractionRequiredError, systemErrorCode, TokenRequestError, toInteractionRequired } from './azcred-error'
 export type { ChainedTokenCredentialSource, TokenCredentialFactory } from './chained-token-credential'
 export { ChainedTokenCredential } from './chained-token-credential'
+export type { ClientAuthentication, ClientAuthenticationContext } from './client-authentication'
 export type { EntraCredentialOptions } from './credential-options'
 export { resolveAuthorityHost } from './credential-options'
-export type { ClientCredentialsTokenRequest, EntraTokenRequest } from './entra-token'
+export type { ClientCredentialsTokenRequest, EntraTokenRequest, TokenGrantRequest } from './entra-token'
 export {
   JWT_BEARER_ASSERTION_TYPE,
-  MAX_ACCESS_TOKEN_LENGTH,
-  MAX_TOKEN_LIFETIME_MS,
-  MIN_TOKEN_LIFETIME_MS,
   requestClientCredentialsToken,
   requestEntraToken,
-  toAccessToken,
+  requestTokenGrant,
   tokenEndpoint,
   tokenRequestClaims,
   USER_AGENT,
@@ -39,7 +37,7 @@ export {
   serverText,
   throwIfAborted,
 } from './http'
-export { describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
+export { decodeBase64UrlJson, describeJwtSubject, jwtExpiresAt, readJwtClaims } from './jwt-claims'
 export type { RetryOptions, RetryPolicyOptions } from './retry-policy'
 export { DEFAULT_RETRY, isTransient } from './retry-policy'
 export { allowedTenants, resolveTenant } from './tenant'
@@ -51,6 +49,8 @@ export type { RefreshOptions, TokenFetcher, TokenLifecycleConfig, TokenLifecycle
 export { FAIL_FAST_MS, LIFECYCLE_OPTION_NAMES, lifecycleOptions, MAX_THROTTLE_MS, TOKEN_CACHE_TIMEOUT_MS, TokenLifecycle } from './token-lifecycle'
 export type { ManagedCredentialOptions, TokenManagerStartOptions } from './token-manager'
 export { TokenManager } from './token-manager'
+export type { TokenResponse } from './token-response'
+export { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, MIN_TOKEN_LIFETIME_MS, parseTokenResponse, toAccessToken } from './token-response'
 export type { AuthorityHostOptions } from './validate'
 export {
   assertAppOnlyTenant,
