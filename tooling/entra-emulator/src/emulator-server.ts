@@ -4,14 +4,18 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { JSONWebKeySet } from 'jose'
 import { authenticateClient } from './client-authentication'
-import { Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
+import { type AddedUser, type AddUserOptions, Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
+import { DEVICE_CODE_GRANT, type DeviceCodeControl, DeviceCodeStore, deviceAuthorization, deviceCodeGrant } from './grant-device-code'
+import { refreshTokenGrant } from './grant-refresh-token'
 import { loopbackTls, trustingFetch } from './loopback-tls'
 import { type RecordedRequest, readRequest } from './recorded-request'
 import { createTokenSigner } from './token-signer'
+import type { UserGrantContext } from './user-grant-context'
+import { delegatedAccessTokenClaims, MfaRequirements, RefreshTokenStore, type UserTokenIssuerDeps } from './user-tokens'
 
 /** Options of {@link startEntraEmulator}. */
 export interface EntraEmulatorOptions {
@@ -35,6 +39,43 @@ export interface EntraEmulatorOptions {
    * Default none: every token is v2.0 (`iss` `<url>/<tenant id>/v2.0`).
    */
   v1TokenResources?: string[]
+  /** `interval` of device codes, in seconds (how long clients wait between polls). Default 5, as Entra. */
+  deviceCodeIntervalSeconds?: number
+  /** `expires_in` of device codes, in seconds. Default 900, as Entra. */
+  deviceCodeLifetimeSeconds?: number
+  /** Lifetime of refresh tokens, in seconds; an older one is refused with AADSTS700082. Default 90 days. */
+  refreshTokenLifetimeSeconds?: number
+  /**
+   * Whether a refresh token stays valid after it was redeemed for a new one. Default true (Entra's
+   * behaviour); false makes only the newest refresh token work (the old one: `invalid_grant` AADSTS70000).
+   * Changeable later through `emulator.refreshTokens.oldTokensStayValid`.
+   */
+  oldRefreshTokensStayValid?: boolean
+}
+
+/** Control of the refresh tokens the emulator issued. */
+export interface RefreshTokenControl {
+  /** Whether a redeemed refresh token stays valid (see {@link EntraEmulatorOptions.oldRefreshTokensStayValid}). */
+  oldTokensStayValid: boolean
+  /** Revokes every refresh token of the user (a password reset): `invalid_grant` AADSTS50173. Returns how many. */
+  revoke(username: string): number
+  /** Expires every refresh token of the user: `invalid_grant` AADSTS700082. Returns how many. */
+  expire(username: string): number
+}
+
+/** What {@link EntraEmulator.issueUserToken} accepts. */
+export interface IssueUserTokenOptions {
+  username: string
+  /** `aud`: an app's client id or App ID URI (for on-behalf-of), or any resource. */
+  audience: string
+  /** The client the user signed in to (`azp`). Default a fixed "emulated client" id. */
+  clientId?: string
+  /** `scp`. Default `['access_as_user']`. */
+  scopes?: string[]
+  /** Lifetime in seconds; negative for an expired token. Default the emulator's token lifetime. */
+  expiresInSeconds?: number
+  /** Adds `mfa` to `amr` (satisfies `requireMfa` rules in on-behalf-of). Default false. */
+  mfa?: boolean
 }
 
 /** A running emulator. */
@@ -66,13 +107,43 @@ export interface EntraEmulator {
   clearFaults(): void
   /** Requests whose path includes this string (such as `/oauth2/v2.0/token`). */
   requestsTo(pathIncludes: string): RecordedRequest[]
+  /** Adds a user (password, oid and consent have defaults: without consent options the user consents to everything). */
+  addUser(options: AddUserOptions): AddedUser
+  /** Device codes: approve, deny, expire, slow down, see the polls. */
+  readonly deviceCodes: DeviceCodeControl
+  /** Refresh tokens: rotation setting, revocation, expiry. */
+  readonly refreshTokens: RefreshTokenControl
+  /** Revokes every refresh token of the user (same as `refreshTokens.revoke`): AADSTS50173. */
+  revokeRefreshTokens(username: string): number
+  /**
+   * A Conditional Access rule: refresh-token and on-behalf-of requests of this user for `resource` answer
+   * `interaction_required` AADSTS50076 with a `claims` challenge until the user signs in interactively again.
+   */
+  requireMfa(username: string, resource: string): void
+  /** Signs a delegated access token of a user for `audience`, as if the user had signed in to a client. */
+  issueUserToken(options: IssueUserTokenOptions): Promise<string>
   /** Stops the server and closes open connections. */
   close(): Promise<void>
 }
 
-type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown }
+/** An answer of the emulator: JSON (`body`), or an HTML page / redirect (`html`, `location`). */
+export type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown } | PageAnswer
+
+/** An HTML page (`html`) or a redirect (`location`). */
+export interface PageAnswer {
+  status: number
+  html?: string
+  location?: string
+}
 
 function sendJson(response: ServerResponse, answer: Answer): void {
+  if (!('body' in answer)) {
+    const headers: Record<string, string> = { 'cache-control': 'no-store, no-cache', 'content-type': 'text/html; charset=utf-8' }
+    if (answer.location !== undefined) headers.location = answer.location
+    response.writeHead(answer.status, headers)
+    response.end(answer.html ?? '')
+    return
+  }
   response.writeHead(answer.status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store, no-cache',
@@ -98,7 +169,20 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   const faults = new FaultQueue()
   const requests: RecordedRequest[] = []
   const trustedIssuers = new Map<string, JSONWebKeySet>()
+  const mfa = new MfaRequirements()
+  const refreshTokens = new RefreshTokenStore(options.refreshTokenLifetimeSeconds ?? 90 * 86_400, options.oldRefreshTokensStayValid ?? true)
+  const deviceCodes = new DeviceCodeStore(directory, mfa)
   let origin = ''
+  const users: UserTokenIssuerDeps = {
+    signer,
+    v2Issuer: (tenantId) => `${origin}/${tenantId}/v2.0`,
+    v1Issuer,
+    isV1Resource: (resource) => v1Resources.has(withoutTrailingSlash(resource)),
+    lifetimeSeconds: lifetime,
+    ...(options.refreshInSeconds !== undefined ? { refreshInSeconds: options.refreshInSeconds } : {}),
+    refreshTokens,
+    mfa,
+  }
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const { url, form, recorded } = await readRequest(request, origin)
@@ -136,11 +220,23 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
       }
     }
     if (method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) return { status: 200, body: signer.jwks }
+    if (method === 'POST' && rest === 'oauth2/v2.0/devicecode') {
+      return deviceAuthorization(userGrantContext(tenantId, form, correlationId, request), {
+        store: deviceCodes,
+        verificationUri: `${origin}/devicelogin`,
+        lifetimeSeconds: options.deviceCodeLifetimeSeconds ?? 900,
+        interval: options.deviceCodeIntervalSeconds ?? 5,
+      })
+    }
     if (method === 'POST' && rest === 'oauth2/v2.0/token') {
       const context = grantContext(tenantId, form, correlationId, request)
       switch (form.get('grant_type')) {
         case 'client_credentials':
           return clientCredentialsGrant(context)
+        case DEVICE_CODE_GRANT:
+          return deviceCodeGrant(userGrantContext(tenantId, form, correlationId, request), deviceCodes)
+        case 'refresh_token':
+          return refreshTokenGrant(userGrantContext(tenantId, form, correlationId, request))
         case null:
           return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.", correlationId)
         default:
@@ -180,6 +276,13 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     },
   })
 
+  const userGrantContext = (tenantId: string, form: URLSearchParams, correlationId: string, request: IncomingMessage): UserGrantContext => ({
+    ...grantContext(tenantId, form, correlationId, request),
+    directory,
+    users,
+    hasBasicAuthorization: request.headers.authorization?.startsWith('Basic ') === true,
+  })
+
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, { status: 500, body: { error: 'server_error', error_description: String(error) } })
@@ -211,6 +314,35 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     injectFault: (fault, faultOptions = {}) => faults.add(fault, faultOptions.count ?? 1, faultOptions.pathIncludes),
     clearFaults: () => faults.clear(),
     requestsTo: (pathIncludes) => requests.filter((recorded) => recorded.path.includes(pathIncludes)),
+    addUser: (userOptions) => directory.addUser(userOptions),
+    deviceCodes,
+    refreshTokens: {
+      get oldTokensStayValid() {
+        return refreshTokens.oldTokensStayValid
+      },
+      set oldTokensStayValid(value: boolean) {
+        refreshTokens.oldTokensStayValid = value
+      },
+      revoke: (username) => refreshTokens.invalidate(username, 'revoked'),
+      expire: (username) => refreshTokens.invalidate(username, 'expired'),
+    },
+    revokeRefreshTokens: (username) => refreshTokens.invalidate(username, 'revoked'),
+    requireMfa: (username, resource) => mfa.require(username, resource),
+    async issueUserToken(tokenOptions) {
+      const user = directory.findUser(tokenOptions.username)
+      if (user === undefined) throw new Error(`no user ${tokenOptions.username}`)
+      const clientId = tokenOptions.clientId ?? EMULATED_USER_CLIENT_ID
+      const claims = delegatedAccessTokenClaims(users, {
+        app: { clientId },
+        user,
+        resource: tokenOptions.audience,
+        scp: tokenOptions.scopes ?? ['access_as_user'],
+        tenantId: user.tenantId,
+        clientAuthentication: '0',
+        mfa: tokenOptions.mfa === true,
+      })
+      return signer.sign(claims, tokenOptions.expiresInSeconds ?? lifetime)
+    },
     async close() {
       await client.close()
       server.closeAllConnections()
@@ -219,6 +351,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   }
 }
 
+/** `azp` of {@link EntraEmulator.issueUserToken} tokens when no client is named. */
+const EMULATED_USER_CLIENT_ID = '5d1f1c6e-0000-4000-8000-00000000e1e1'
 const withoutTrailingSlash = (resource: string): string => resource.replace(/\/$/, '')
 const v1Issuer = (tenantId: string): string => `https://sts.windows.net/${tenantId}/`
 
