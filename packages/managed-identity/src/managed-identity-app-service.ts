@@ -1,4 +1,13 @@
-import { identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import { readEnv } from '@azcred/core'
+import {
+  endpointFromEnv,
+  identityParameter,
+  type ManagedIdentityHost,
+  type ManagedIdentityHostEntry,
+  requestManagedIdentityToken,
+  whenSet,
+  withQuery,
+} from './managed-identity-request'
 
 /** `IDENTITY_ENDPOINT`: the local token endpoint of App Service, Functions, Container Apps, Service Fabric and Arc. */
 export const ENV_IDENTITY_ENDPOINT = 'IDENTITY_ENDPOINT'
@@ -21,4 +30,11 @@ export function createAppServiceHost(endpoint: string, identityHeader: string): 
       return requestManagedIdentityToken('App Service', { url, headers: { 'X-IDENTITY-HEADER': identityHeader } }, request)
     },
   }
+}
+
+/** App Service's row of the host table (also Functions and Container Apps). */
+export const APP_SERVICE_HOST: ManagedIdentityHostEntry = {
+  name: 'app-service',
+  detect: whenSet([ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER], (variables) => `App Service, Functions or Container Apps: ${variables.join(' and ')} are set`),
+  create: () => createAppServiceHost(endpointFromEnv(ENV_IDENTITY_ENDPOINT), readEnv(ENV_IDENTITY_HEADER) as string),
 }

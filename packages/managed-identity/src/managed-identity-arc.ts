@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
-import { AzcredError, type FetchLike, TokenRequestError } from '@azcred/core'
+import { AzcredError, type FetchLike, readEnv, TokenRequestError } from '@azcred/core'
+import { ENV_IDENTITY_ENDPOINT } from './managed-identity-app-service'
 import { userAssignedNotSupported } from './managed-identity-options'
-import { type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import { endpointFromEnv, type ManagedIdentityHost, type ManagedIdentityHostFactory, requestManagedIdentityToken, withQuery } from './managed-identity-request'
 
 /** Where the Azure Connected Machine agent listens when `IDENTITY_ENDPOINT` is not set. */
 export const DEFAULT_ARC_ENDPOINT = 'http://localhost:40342/metadata/identity/oauth2/token'
@@ -87,3 +88,10 @@ async function readArcKey(path: string, keyDirectory: string | undefined): Promi
     )
   }
 }
+
+/** Azure Arc's factory for the host table (Node build): `IDENTITY_ENDPOINT`, or the agent's default endpoint. */
+export const createArcHostFromEnv: ManagedIdentityHostFactory = (options) =>
+  createArcHost(
+    readEnv(ENV_IDENTITY_ENDPOINT) === undefined ? DEFAULT_ARC_ENDPOINT : endpointFromEnv(ENV_IDENTITY_ENDPOINT),
+    options.arcKeyDirectory ?? defaultArcKeyDirectory(),
+  )

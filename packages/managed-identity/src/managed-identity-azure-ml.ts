@@ -1,5 +1,14 @@
+import { readEnv } from '@azcred/core'
+import { ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
 import { userAssignedNotSupported } from './managed-identity-options'
-import { type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import {
+  endpointFromEnv,
+  type ManagedIdentityHost,
+  type ManagedIdentityHostEntry,
+  requestManagedIdentityToken,
+  whenSet,
+  withQuery,
+} from './managed-identity-request'
 
 /** `MSI_SECRET`: the secret Azure Machine Learning compute expects back in the `secret` header. */
 export const ENV_MSI_SECRET = 'MSI_SECRET'
@@ -23,4 +32,11 @@ export function createAzureMlHost(endpoint: string, secret: string, defaultClien
       return requestManagedIdentityToken('Azure Machine Learning', { url, headers: { secret, Metadata: 'true' } }, request)
     },
   }
+}
+
+/** Azure Machine Learning's row of the host table. */
+export const AZURE_ML_HOST: ManagedIdentityHostEntry = {
+  name: 'azure-ml',
+  detect: whenSet([ENV_MSI_ENDPOINT, ENV_MSI_SECRET], () => `Azure Machine Learning: ${ENV_MSI_ENDPOINT} and ${ENV_MSI_SECRET} are set`),
+  create: () => createAzureMlHost(endpointFromEnv(ENV_MSI_ENDPOINT), readEnv(ENV_MSI_SECRET) as string, readEnv(ENV_DEFAULT_IDENTITY_CLIENT_ID)),
 }

@@ -1,5 +1,5 @@
 import { userAssignedNotSupported } from './managed-identity-options'
-import { type ManagedIdentityHost, requestManagedIdentityToken } from './managed-identity-request'
+import { endpointFromEnv, type ManagedIdentityHost, type ManagedIdentityHostEntry, requestManagedIdentityToken, whenSet } from './managed-identity-request'
 
 /** `MSI_ENDPOINT`: Cloud Shell's and Azure Machine Learning's local token endpoint. */
 export const ENV_MSI_ENDPOINT = 'MSI_ENDPOINT'
@@ -22,4 +22,11 @@ export function createCloudShellHost(endpoint: string): ManagedIdentityHost {
       )
     },
   }
+}
+
+/** Cloud Shell's row of the host table: `MSI_ENDPOINT` without `MSI_SECRET` (Azure ML's row comes first). */
+export const CLOUD_SHELL_HOST: ManagedIdentityHostEntry = {
+  name: 'cloud-shell',
+  detect: whenSet([ENV_MSI_ENDPOINT], () => `Cloud Shell: ${ENV_MSI_ENDPOINT} is set without MSI_SECRET`),
+  create: () => createCloudShellHost(endpointFromEnv(ENV_MSI_ENDPOINT)),
 }

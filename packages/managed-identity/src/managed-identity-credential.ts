@@ -1,53 +1,39 @@
-import {
-  type AccessToken,
-  AzcredError,
-  type FetchLike,
-  type GetTokenOptions,
-  proxyFromEnv,
-  readEnv,
-  type TokenCredential,
-  type TokenLifecycle,
-} from '@azcred/core'
+import { type AccessToken, AzcredError, type GetTokenOptions, lifecycleOptions, proxyFromEnv, type TokenCredential } from '@azcred/core'
 import { WorkloadIdentityCredential } from '@azcred/workload-identity'
-import { createAppServiceHost, ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
-import { createArcHost, DEFAULT_ARC_ENDPOINT, defaultArcKeyDirectory } from './managed-identity-arc'
-import { createAzureMlHost, ENV_DEFAULT_IDENTITY_CLIENT_ID, ENV_MSI_SECRET } from './managed-identity-azure-ml'
-import { createCloudShellHost, ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
+import { createArcHostFromEnv } from './managed-identity-arc'
+import { bindManagedIdentity, getBoundToken, type ManagedIdentityBinding, type ManagedIdentityRuntime } from './managed-identity-binding'
 import { directFetch } from './managed-identity-direct-fetch'
-import { createImdsHostFromOptions } from './managed-identity-imds'
-import { createManagedIdentityLifecycle, getManagedIdentityToken } from './managed-identity-lifecycle'
-import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
-import { type ManagedIdentityHost, parseEndpoint } from './managed-identity-request'
-import { createServiceFabricHost, ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
-import { detectManagedIdentitySource, type ManagedIdentitySource } from './managed-identity-source'
+import type { ManagedIdentityCredentialOptions } from './managed-identity-options'
+import type { ManagedIdentityHostFactory } from './managed-identity-request'
+import { createServiceFabricHostFromEnv } from './managed-identity-service-fabric'
+import { type ManagedIdentitySource, NODE_DETECTION } from './managed-identity-source'
 
-function required(name: string): string {
-  return readEnv(name) as string
-}
-
-/** A platform variable that holds an endpoint URL, checked. @throws AzcredError AZCRED_CONFIG_INVALID */
-function endpointFrom(name: string): string {
-  return parseEndpoint(required(name), name).href
-}
-
-function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredentialOptions): ManagedIdentityHost {
-  switch (source.name) {
-    case 'service-fabric':
-      return createServiceFabricHost(endpointFrom(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER), required(ENV_IDENTITY_SERVER_THUMBPRINT))
-    case 'app-service':
-      return createAppServiceHost(endpointFrom(ENV_IDENTITY_ENDPOINT), required(ENV_IDENTITY_HEADER))
-    case 'azure-ml':
-      return createAzureMlHost(endpointFrom(ENV_MSI_ENDPOINT), required(ENV_MSI_SECRET), readEnv(ENV_DEFAULT_IDENTITY_CLIENT_ID))
-    case 'cloud-shell':
-      return createCloudShellHost(endpointFrom(ENV_MSI_ENDPOINT))
-    case 'azure-arc':
-      return createArcHost(
-        readEnv(ENV_IDENTITY_ENDPOINT) === undefined ? DEFAULT_ARC_ENDPOINT : endpointFrom(ENV_IDENTITY_ENDPOINT),
-        options.arcKeyDirectory ?? defaultArcKeyDirectory(),
-      )
-    default:
-      return createImdsHostFromOptions(options)
+/** AKS workload identity's factory for the host table: a `WorkloadIdentityCredential` with the same lifecycle options. */
+const createWorkloadIdentity: ManagedIdentityHostFactory = (options, identity) => {
+  const clientId = identity?.kind === 'clientId' ? identity.value : undefined
+  if (identity !== undefined && clientId === undefined) {
+    const refusal = new AzcredError(
+      'AZCRED_CONFIG_INVALID',
+      `AKS workload identity selects an identity by client id, but options.${identity.kind} was given: pass clientId`,
+    )
+    return { getToken: () => Promise.reject(refusal) }
   }
+  return new WorkloadIdentityCredential({ ...lifecycleOptions(options), clientId, fetch: options.fetch })
+}
+
+/**
+ * The Node build: every host, and a direct transport. Managed identity endpoints live on this machine
+ * or link-local: no proxy can reach them. The direct transport is the default, and replaces
+ * options.fetch while proxy variables are set (read per request: they may be set after construction,
+ * by a .env loader for instance).
+ */
+const NODE_RUNTIME: ManagedIdentityRuntime = {
+  ...NODE_DETECTION,
+  factories: { 'workload-identity': createWorkloadIdentity, 'service-fabric': createServiceFabricHostFromEnv, 'azure-arc': createArcHostFromEnv },
+  transport(fetch) {
+    const direct = directFetch()
+    return fetch === undefined ? direct : (input, init) => (proxyFromEnv() ? direct : fetch)(input, init)
+  },
 }
 
 /**
@@ -77,43 +63,17 @@ function hostFor(source: ManagedIdentitySource, options: ManagedIdentityCredenti
  * const { token } = await credential.getToken('https://storage.azure.com/.default')
  */
 export class ManagedIdentityCredential implements TokenCredential {
-  readonly #source: ManagedIdentitySource
-  readonly #lifecycle: TokenLifecycle | undefined
-  readonly #workload: WorkloadIdentityCredential | undefined
-  /** Set when the options ask for something the detected host cannot do. */
-  readonly #refusal: AzcredError | undefined
+  readonly #binding: ManagedIdentityBinding
 
   constructor(clientId: string, options?: ManagedIdentityCredentialOptions)
   constructor(options?: ManagedIdentityCredentialOptions)
   constructor(first?: string | ManagedIdentityCredentialOptions, second?: ManagedIdentityCredentialOptions) {
-    const { options, identity } = readConstructorArguments(first, second)
-    const clientId = identity?.kind === 'clientId' ? identity.value : undefined
-    this.#source = detectManagedIdentitySource({ clientId })
-    if (this.#source.name === 'workload-identity') {
-      if (identity !== undefined && clientId === undefined) {
-        this.#refusal = new AzcredError(
-          'AZCRED_CONFIG_INVALID',
-          `AKS workload identity selects an identity by client id, but options.${identity.kind} was given: pass clientId`,
-        )
-        return
-      }
-      const { fetch, timeoutMs, onEvent, retry, retryOptions, refresh } = options
-      this.#workload = new WorkloadIdentityCredential({ clientId, fetch, timeoutMs, onEvent, retry, retryOptions, refresh })
-      return
-    }
-    const host = hostFor(this.#source, options)
-    // Managed identity endpoints live on this machine or link-local: no proxy can reach them. The
-    // direct transport is the default, and replaces options.fetch while proxy variables are set
-    // (read per request: they may be set after construction, by a .env loader for instance).
-    const direct = directFetch()
-    const { fetch } = options
-    const transport: FetchLike = fetch === undefined ? direct : (input, init) => (proxyFromEnv() ? direct : fetch)(input, init)
-    this.#lifecycle = createManagedIdentityLifecycle(host, identity, options, transport)
+    this.#binding = bindManagedIdentity(first, second, NODE_RUNTIME)
   }
 
   /** The host detected at construction, with the variable names that decided (never their values). */
   get source(): ManagedIdentitySource {
-    return this.#source
+    return this.#binding.source
   }
 
   /**
@@ -121,8 +81,6 @@ export class ManagedIdentityCredential implements TokenCredential {
    * @throws AzcredError see the class documentation.
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
-    if (this.#refusal !== undefined) return Promise.reject(this.#refusal)
-    if (this.#workload !== undefined) return getManagedIdentityToken(this.#workload, scopes, options, false)
-    return getManagedIdentityToken(this.#lifecycle as TokenLifecycle, scopes, options)
+    return getBoundToken(this.#binding, scopes, options)
   }
 }

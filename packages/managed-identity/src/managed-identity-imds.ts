@@ -4,6 +4,7 @@ import {
   type HostTokenRequest,
   identityParameter,
   type ManagedIdentityHost,
+  type ManagedIdentityHostEntry,
   parseEndpoint,
   requestManagedIdentityToken,
   withQuery,
@@ -172,4 +173,18 @@ export function createImdsHostFromOptions(options: Pick<ManagedIdentityCredentia
     if (hosts.size < 64) hosts.set(key, host)
   }
   return host
+}
+
+/**
+ * IMDS's row of the host table: the last one, chosen when no other host's variables are set; its
+ * evidence names the override variable that sets the base, if any.
+ */
+export const IMDS_HOST: ManagedIdentityHostEntry = {
+  name: 'imds',
+  detect() {
+    const override = [ENV_POD_IDENTITY_AUTHORITY_HOST, ENV_IMDS_ENDPOINT].find((name) => readEnv(name) !== undefined)
+    const where = override === undefined ? 'at 169.254.169.254' : `at ${override}`
+    return { reason: `IMDS ${where}: no other host's variables are set (VMs, scale sets, AKS nodes)`, variables: override === undefined ? [] : [override] }
+  },
+  create: createImdsHostFromOptions,
 }

@@ -5,6 +5,7 @@ import {
   ENV_LOG_LEVEL,
   type FetchLike,
   type GetTokenOptions,
+  lifecycleOptions,
   MAX_THROTTLE_MS,
   readEnv,
   type TokenEvent,
@@ -13,8 +14,8 @@ import {
   type TokenRequestError,
   throwIfAborted,
 } from '@azcred/core'
-import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
-import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone } from './managed-identity-request'
+import type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions, UserAssignedIdentity } from './managed-identity-options'
+import { isManagedIdentityRetryable, type ManagedIdentityHost, scopeToResource, slowDownWhenGone, type TokenSource } from './managed-identity-request'
 
 /**
  * While the endpoint answers 410 (IMDS being upgraded), a call keeps trying this long, ms, waiting
@@ -56,18 +57,21 @@ export function createManagedIdentityLifecycle(
   options: ManagedIdentityCredentialOptions,
   fetchOverride?: FetchLike,
 ): TokenLifecycle {
-  const { timeoutMs, onEvent, retryOptions } = options
-  const { goneDelayMs = 10_000, ...retry } = options.retry ?? {}
+  // The one typed pick of lifecycle options (core's), so an option added to the engine reaches managed
+  // identity on every host and entry; only the retry settings are then adapted below.
+  const picked = lifecycleOptions(options)
+  const { timeoutMs, onEvent, retryOptions } = picked
+  const { goneDelayMs = 10_000, ...retry } = (picked.retry ?? {}) as ManagedIdentityRetryOptions
   const goneBudgetMs = retry.maxElapsedMs ?? GONE_BUDGET_MS
   const maxAttempts = retry.maxAttempts ?? (retryOptions?.maxRetries ?? 9) + 1
   const fetch = fetchOverride ?? options.fetch
   return new TokenLifecycle({
-    onEvent,
-    refresh: options.refresh,
+    ...picked,
     // Core lays `retryOptions` over its defaults and `retry` over both; its default budget is 15 s.
     // Without retry options every credential shares one frozen object (less heap per credential).
     retryOptions: retryOptions === undefined ? DEFAULT_RETRY_OPTIONS : { ...DEFAULT_RETRY_OPTIONS, ...retryOptions },
-    retry: options.retry && retry,
+    // `goneDelayMs` is managed identity's own (used here, not by the engine).
+    retry: picked.retry && retry,
     credentialName: CREDENTIAL,
     tenantId: NO_TENANT,
     isRetryable,
@@ -129,7 +133,7 @@ function withoutTenant(options: GetTokenOptions | undefined): GetTokenOptions | 
  * @throws AzcredError AZCRED_CONFIG_INVALID for more than one scope, or scopes or options that throw when read.
  */
 export function getManagedIdentityToken(
-  target: { getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> },
+  target: TokenSource,
   scopes: string | string[],
   options: GetTokenOptions | undefined,
   oneScope = true,

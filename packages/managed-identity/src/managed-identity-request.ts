@@ -3,12 +3,84 @@ import {
   type AccessToken,
   AzcredError,
   type FetchLike,
+  type GetTokenOptions,
   isTransient,
+  readEnv,
   sendJsonRequest,
   TokenRequestError,
   toAccessToken,
 } from '@azcred/core'
-import type { UserAssignedIdentity } from './managed-identity-options'
+import type { ManagedIdentityCredentialOptions, UserAssignedIdentity } from './managed-identity-options'
+
+/** The hosting environments managed identity knows. */
+export type ManagedIdentitySourceName = 'workload-identity' | 'service-fabric' | 'app-service' | 'azure-ml' | 'cloud-shell' | 'azure-arc' | 'imds'
+
+/** What `detectManagedIdentitySource` found, and why. Names variables, never their values. */
+export interface ManagedIdentitySource {
+  name: ManagedIdentitySourceName
+  /** One sentence: which evidence decided. */
+  reason: string
+  /** The variables that decided, by name. */
+  variables: string[]
+}
+
+/** Options of `detectManagedIdentitySource`. */
+export interface DetectManagedIdentitySourceOptions {
+  /** A user-assigned client id from options; workload identity also accepts `AZURE_CLIENT_ID`. */
+  clientId?: string
+  /** Look for the Arc agent on disk when its variables are absent (Node build only). Default true. */
+  checkArcAgent?: boolean
+}
+
+/** What the runtime adds to detection: the Node build can look for the Arc agent on disk. */
+export interface DetectionRuntime {
+  arcAgentInstalled?: () => boolean
+}
+
+/** Something that answers `getToken` with a token (never null): a lifecycle, or a credential a host brings. */
+export interface TokenSource {
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>
+}
+
+/**
+ * Builds a host's endpoint at construction, reading and checking the platform's variables: a
+ * {@link ManagedIdentityHost} (the lifecycle engine goes around it), or a whole credential for a host
+ * that brings its own (AKS workload identity).
+ * @throws AzcredError AZCRED_CONFIG_INVALID for a platform variable that is not an http(s) URL.
+ */
+export type ManagedIdentityHostFactory = (
+  options: ManagedIdentityCredentialOptions,
+  identity: UserAssignedIdentity | undefined,
+) => ManagedIdentityHost | TokenSource
+
+/**
+ * One row of the host table: how to recognise the host from the variables the platform sets (no
+ * network), and how to build its endpoint, which builds each request and reads each answer (through
+ * {@link requestManagedIdentityToken}). Adding a host is adding one row.
+ */
+export interface ManagedIdentityHostEntry {
+  readonly name: ManagedIdentitySourceName
+  /** The evidence for this host, or undefined when it is not this one. Names variables, never values. */
+  detect(options: DetectManagedIdentitySourceOptions, runtime: DetectionRuntime): { reason: string; variables: string[] } | undefined
+  /**
+   * Builds the endpoint. Absent for a host that needs Node (files, TLS pinning, a token file): the
+   * Node build supplies those factories, by name; the runtime-agnostic build reports the host unavailable.
+   */
+  readonly create?: ManagedIdentityHostFactory
+}
+
+/** Detection evidence when every one of `variables` is set (read through core's `readEnv`). */
+export function whenSet(variables: readonly string[], reason: (variables: readonly string[]) => string): ManagedIdentityHostEntry['detect'] {
+  return () => (variables.every((name) => readEnv(name) !== undefined) ? { reason: reason(variables), variables: [...variables] } : undefined)
+}
+
+/**
+ * A platform variable that holds an endpoint URL, checked (read at construction, once detection found it set).
+ * @throws AzcredError AZCRED_CONFIG_INVALID naming the variable.
+ */
+export function endpointFromEnv(name: string): string {
+  return parseEndpoint(readEnv(name), name).href
+}
 
 /** What a host is asked for: one resource, for one identity. */
 export interface HostTokenRequest {

@@ -1,12 +1,20 @@
 import { Agent as HttpsAgent } from 'node:https'
 import { isIP, type Socket } from 'node:net'
 import { connect } from 'node:tls'
-import { AzcredError, type FetchLike } from '@azcred/core'
+import { AzcredError, type FetchLike, readEnv } from '@azcred/core'
+import { ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
 import { createDirectFetch } from './managed-identity-direct-fetch'
-import { identityParameter, type ManagedIdentityHost, requestManagedIdentityToken, withQuery } from './managed-identity-request'
+import { ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-hosts'
+import {
+  endpointFromEnv,
+  identityParameter,
+  type ManagedIdentityHost,
+  type ManagedIdentityHostFactory,
+  requestManagedIdentityToken,
+  withQuery,
+} from './managed-identity-request'
 
-/** `IDENTITY_SERVER_THUMBPRINT`: the thumbprint of Service Fabric's self-signed endpoint certificate. */
-export const ENV_IDENTITY_SERVER_THUMBPRINT = 'IDENTITY_SERVER_THUMBPRINT'
+export { ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-hosts'
 
 const PIN_MISMATCH = Symbol('azcred.pin-mismatch')
 
@@ -95,3 +103,7 @@ export function createServiceFabricHost(endpoint: string, identityHeader: string
     },
   }
 }
+
+/** Service Fabric's factory for the host table (Node build), from the variables the platform sets. */
+export const createServiceFabricHostFromEnv: ManagedIdentityHostFactory = () =>
+  createServiceFabricHost(endpointFromEnv(ENV_IDENTITY_ENDPOINT), readEnv(ENV_IDENTITY_HEADER) as string, readEnv(ENV_IDENTITY_SERVER_THUMBPRINT) as string)
