@@ -1,3 +1,10 @@
+export type { AuthenticationRecord } from './authentication-record'
+export {
+  AUTHENTICATION_RECORD_VERSION,
+  deserializeAuthenticationRecord,
+  MAX_AUTHENTICATION_RECORD_LENGTH,
+  serializeAuthenticationRecord,
+} from './authentication-record'
 export type { AnyAzcredError, AzcredErrorCode, PlainAzcredErrorCode, TokenRequestErrorDetails } from './azcred-error'
 export { AzcredError, InteractionRequiredError, systemErrorCode, TokenRequestError, toInteractionRequired } from './azcred-error'
 export type { ChainedTokenCredentialSource, TokenCredentialFactory } from './chained-token-credential'
