@@ -1,0 +1,496 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { AuthenticationRecord } from './authentication-record'
+import { AzcredError } from './azcred-error'
+import { requestTokenGrant } from './entra-token'
+import { MemoryTokenCache, type TokenCache } from './token-cache'
+import type { TokenEvent } from './token-events'
+import type { TokenRequest } from './token-lifecycle'
+import { type InteractiveSignIn, UserTokenLifecycle, type UserTokenLifecycleConfig } from './user-token-lifecycle'
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
+const CLIENT = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+const VAULT = 'https://vault.azure.net/.default'
+const STORAGE = 'https://storage.azure.com/.default'
+const GRAPH = 'https://graph.microsoft.com/.default'
+const SIGN_IN_GRANT = 'urn:test:sign-in'
+const USER = { uid: 'user-oid-1', utid: TENANT, username: 'ada@contoso.example' }
+const OTHER_USER = { uid: 'user-oid-2', utid: TENANT, username: 'grace@contoso.example' }
+type Account = typeof USER
+
+const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+/**
+ * A loopback token endpoint that speaks the refresh_token grant with strict rotation (a used refresh
+ * token is dead) and a test-only sign-in grant the fake interactive functions call. Every token it
+ * issues carries "PLANTED" so a leak is easy to find.
+ */
+class TokenEndpoint {
+  readonly requests: Record<string, string>[] = []
+  /** Live refresh tokens and whose they are. */
+  readonly live = new Map<string, Account>()
+  readonly issuedRefreshTokens: string[] = []
+  readonly issuedIdTokens: string[] = []
+  /** When set, every refresh_token grant is refused with this body (HTTP 400). */
+  refusal: Record<string, unknown> | undefined
+  #counter = 0
+  #server: Server | undefined
+  authorityHost = ''
+
+  async start(): Promise<void> {
+    this.#server = createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk) => {
+        body += chunk
+      })
+      request.on('end', () => {
+        const form = Object.fromEntries(new URLSearchParams(body))
+        form.path = request.url ?? ''
+        this.requests.push(form)
+        const [status, answer] = this.#answer(form)
+        response.writeHead(status, { 'content-type': 'application/json' })
+        response.end(JSON.stringify(answer))
+      })
+    })
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve))
+    this.authorityHost = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  }
+
+  async close(): Promise<void> {
+    await new Promise((resolve) => this.#server?.close(resolve))
+  }
+
+  reset(): void {
+    this.requests.length = 0
+    this.live.clear()
+    this.refusal = undefined
+    this.issuedRefreshTokens.length = 0
+    this.issuedIdTokens.length = 0
+  }
+
+  grants(type: string): Record<string, string>[] {
+    return this.requests.filter((form) => form.grant_type === type)
+  }
+
+  /** Makes a refresh token as a sign-in in an earlier run would have left it. */
+  plantRefreshToken(account: Account = USER): string {
+    const refreshToken = `rt-PLANTED-${++this.#counter}-${'x'.repeat(20)}`
+    this.live.set(refreshToken, account)
+    this.issuedRefreshTokens.push(refreshToken)
+    return refreshToken
+  }
+
+  #answer(form: Record<string, string>): [number, Record<string, unknown>] {
+    let account: Account | undefined
+    if (form.grant_type === SIGN_IN_GRANT) account = [USER, OTHER_USER].find((user) => user.username === form.username)
+    else if (form.grant_type === 'refresh_token') {
+      if (this.refusal) return [400, { ...this.refusal, error_description: `refused ${form.refresh_token}` }]
+      account = this.live.get(form.refresh_token ?? '')
+      this.live.delete(form.refresh_token ?? '')
+      if (account === undefined) return [400, { error: 'invalid_grant', error_codes: [70008], error_description: `expired ${form.refresh_token}` }]
+    }
+    if (account === undefined) return [400, { error: 'invalid_request' }]
+    const idToken = `${base64url({ alg: 'none' })}.${base64url({ oid: account.uid, tid: account.utid, preferred_username: account.username, nonce: `IDTOKEN-PLANTED-${this.#counter}` })}.c2ln`
+    this.issuedIdTokens.push(idToken)
+    return [
+      200,
+      {
+        token_type: 'Bearer',
+        access_token: `at-PLANTED-${++this.#counter}`,
+        expires_in: 3600,
+        scope: form.scope,
+        refresh_token: this.plantRefreshToken(account),
+        id_token: idToken,
+        client_info: base64url({ uid: account.uid, utid: account.utid }),
+      },
+    ]
+  }
+}
+
+const endpoint = new TokenEndpoint()
+beforeAll(() => endpoint.start())
+afterAll(() => endpoint.close())
+beforeEach(() => endpoint.reset())
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+interface Fixture {
+  lifecycle: UserTokenLifecycle
+  events: TokenEvent[]
+  /** The requests each interactive call received. */
+  signIns: TokenRequest[]
+}
+
+/** A fake sign-in: as the user named, through the endpoint's test grant (a real HTTP exchange). */
+function signInAs(account: Account, signIns: TokenRequest[], before?: (request: TokenRequest) => Promise<void>): InteractiveSignIn {
+  return async (request) => {
+    signIns.push(request)
+    await before?.(request)
+    return requestTokenGrant({
+      authorityHost: endpoint.authorityHost,
+      clientId: CLIENT,
+      request,
+      grant: { grant_type: SIGN_IN_GRANT, username: account.username },
+    })
+  }
+}
+
+function userLifecycle(overrides: Partial<UserTokenLifecycleConfig> = {}, before?: (request: TokenRequest) => Promise<void>): Fixture {
+  const events: TokenEvent[] = []
+  const signIns: TokenRequest[] = []
+  const lifecycle = new UserTokenLifecycle({
+    credentialName: 'TestUserCredential',
+    tenantId: TENANT,
+    clientId: CLIENT,
+    authorityHost: endpoint.authorityHost,
+    interactive: signInAs(USER, signIns, before),
+    onEvent: (event) => events.push(event),
+    random: () => 0,
+    retry: { maxAttempts: 3, baseDelayMs: 1 },
+    ...overrides,
+  })
+  return { lifecycle, events, signIns }
+}
+
+function recordFor(account: Account = USER): AuthenticationRecord {
+  return {
+    authority: new URL(endpoint.authorityHost).host,
+    homeAccountId: `${account.uid}.${account.utid}`,
+    clientId: CLIENT,
+    tenantId: TENANT,
+    username: account.username,
+  }
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<AzcredError & Record<string, unknown>> {
+  try {
+    await promise
+  } catch (error) {
+    expect(AzcredError.isInstance(error)).toBe(true)
+    return error as AzcredError & Record<string, unknown>
+  }
+  throw new Error('expected a rejection')
+}
+
+/** A cache that counts its calls, over the in-memory one. */
+function countingCache(inner: TokenCache = new MemoryTokenCache()) {
+  const calls = { read: 0, write: 0, remove: 0 }
+  const keys = new Set<string>()
+  const cache: TokenCache = {
+    read: (key) => {
+      calls.read += 1
+      return inner.read(key)
+    },
+    write: (key, value, expires) => {
+      calls.write += 1
+      keys.add(key)
+      return inner.write(key, value, expires)
+    },
+    remove: (key) => {
+      calls.remove += 1
+      keys.delete(key)
+      return inner.remove(key)
+    },
+    scrub: () => inner.scrub(),
+  }
+  return { cache, calls, keys, inner }
+}
+
+describe('silent path: refresh tokens', () => {
+  it('rotates: each redemption uses the newest refresh token, and a sign-in account is known', async () => {
+    const { lifecycle, signIns } = userLifecycle()
+    await lifecycle.getToken(VAULT)
+    expect(signIns).toHaveLength(1)
+    expect(lifecycle.authenticationRecord).toEqual(recordFor())
+    const [signIn] = endpoint.grants(SIGN_IN_GRANT)
+    expect(signIn?.scope).toBe(`${VAULT} openid profile offline_access`)
+
+    await lifecycle.getToken(STORAGE)
+    await lifecycle.getToken(GRAPH)
+    const redemptions = endpoint.grants('refresh_token')
+    expect(redemptions.map((form) => form.refresh_token)).toEqual(endpoint.issuedRefreshTokens.slice(0, 2))
+    expect(redemptions.map((form) => form.scope)).toEqual([`${STORAGE} openid profile offline_access`, `${GRAPH} openid profile offline_access`])
+    expect(redemptions.every((form) => form.client_id === CLIENT && form.client_info === '1' && form.path === `/${TENANT}/oauth2/v2.0/token`)).toBe(true)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('redeems a persisted refresh token for new audiences with no sign-in (authenticationRecord after a restart)', async () => {
+    const { cache, keys } = countingCache()
+    const first = userLifecycle({ tokenCache: cache })
+    await first.lifecycle.getToken(VAULT)
+    expect(keys.size).toBeGreaterThan(0)
+
+    // A new process: a new lifecycle with the stored record and the same cache.
+    const second = userLifecycle({ tokenCache: cache, authenticationRecord: first.lifecycle.authenticationRecord })
+    const storage = await second.lifecycle.getToken(STORAGE)
+    const graph = await second.lifecycle.getToken(GRAPH)
+    expect(storage.token).not.toBe(graph.token)
+    expect(second.signIns).toHaveLength(0)
+    expect(endpoint.grants('refresh_token').map((form) => form.scope?.split(' ')[0])).toEqual([STORAGE, GRAPH])
+  })
+
+  it('a refresh token serves another tenant of the account (additionallyAllowedTenants) with no sign-in', async () => {
+    const other = '11111111-2222-3333-4444-555555555555'
+    const { lifecycle, signIns } = userLifecycle({ additionallyAllowedTenants: [other] })
+    await lifecycle.getToken(VAULT)
+    await lifecycle.getToken(VAULT, { tenantId: other })
+    expect(signIns).toHaveLength(1)
+    expect(endpoint.grants('refresh_token')[0]?.path).toBe(`/${other}/oauth2/v2.0/token`)
+    await expect(failureOf(lifecycle.getToken(VAULT, { tenantId: 'contoso.example' }))).resolves.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+  })
+
+  it('a confidential client sends its client authentication with the refresh token', async () => {
+    const { lifecycle } = userLifecycle({ clientAuthentication: { formFields: () => ({ client_secret: 'secret-PLANTED' }) } })
+    await lifecycle.getToken(VAULT)
+    await lifecycle.getToken(STORAGE)
+    expect(endpoint.grants('refresh_token')[0]?.client_secret).toBe('secret-PLANTED')
+  })
+
+  it('revocation: the refresh token refused ends in AZCRED_INTERACTION_REQUIRED with Entra claims, and it is forgotten', async () => {
+    const { cache, inner } = countingCache()
+    const { lifecycle, signIns } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}'
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [50076], claims }
+
+    const error = await failureOf(lifecycle.getToken(STORAGE))
+    expect(error.code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(error.claims).toBe(claims)
+    expect(signIns).toHaveLength(1)
+    // Forgotten in memory and in the cache: the next call sends nothing.
+    const redemptions = endpoint.grants('refresh_token').length
+    const again = await failureOf(lifecycle.getToken(GRAPH))
+    expect(again.code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(endpoint.grants('refresh_token')).toHaveLength(redemptions)
+    const restarted = userLifecycle({ tokenCache: inner, authenticationRecord: lifecycle.authenticationRecord, disableAutomaticAuthentication: true })
+    expect((await failureOf(restarted.lifecycle.getToken(GRAPH))).code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(endpoint.grants('refresh_token')).toHaveLength(redemptions)
+  })
+
+  it('a refused refresh token leads a caller to the sign-in, which receives Entra claims challenge', async () => {
+    const { lifecycle, signIns } = userLifecycle()
+    await lifecycle.getToken(VAULT)
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}'
+    endpoint.refusal = { error: 'interaction_required', error_codes: [50079], claims }
+    await lifecycle.getToken(STORAGE)
+    expect(signIns).toHaveLength(2)
+    expect(signIns[1]?.claims).toBe(claims)
+    expect(signIns[1]?.scopes).toEqual([STORAGE, 'openid', 'profile', 'offline_access'])
+  })
+
+  it('a refresh token rotated by another credential sharing the cache is picked up after a refusal', async () => {
+    const cache = new MemoryTokenCache()
+    const first = userLifecycle({ tokenCache: cache })
+    await first.lifecycle.getToken(VAULT)
+    const second = userLifecycle({ tokenCache: cache, authenticationRecord: first.lifecycle.authenticationRecord })
+    await second.lifecycle.getToken(STORAGE) // rotates: the first one's refresh token in memory is now dead
+    await first.lifecycle.getToken(GRAPH)
+    expect(first.signIns.length + second.signIns.length).toBe(1)
+    const used = endpoint.grants('refresh_token').map((form) => form.refresh_token)
+    expect(used).toEqual([endpoint.issuedRefreshTokens[0], endpoint.issuedRefreshTokens[0], endpoint.issuedRefreshTokens[1]])
+  })
+})
+
+describe('interactive path', () => {
+  it('disableAutomaticAuthentication: getToken never signs in; authenticate does, and its token serves the next getToken', async () => {
+    const { lifecycle, signIns } = userLifecycle({ disableAutomaticAuthentication: true })
+    const error = await failureOf(lifecycle.getToken(VAULT))
+    expect(error.code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(error.message).toContain('authenticate()')
+    expect(signIns).toHaveLength(0)
+    expect(endpoint.requests).toHaveLength(0)
+
+    const record = await lifecycle.authenticate(VAULT)
+    expect(record).toEqual(recordFor())
+    expect(lifecycle.authenticationRecord).toBe(record)
+    await lifecycle.getToken(VAULT)
+    expect(endpoint.requests).toHaveLength(1)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('authenticate signs in even when a token is cached, and a new user replaces the account', async () => {
+    const signIns: TokenRequest[] = []
+    let account = USER
+    const { lifecycle } = userLifecycle({ interactive: (request) => signInAs(account, signIns)(request) })
+    const first = await lifecycle.getToken(VAULT)
+    account = OTHER_USER
+    const record = await lifecycle.authenticate(VAULT)
+    expect(signIns).toHaveLength(2)
+    expect(record).toEqual(recordFor(OTHER_USER))
+    // The previous user's token is not served to the new one.
+    expect((await lifecycle.getToken(VAULT)).token).not.toBe(first.token)
+  })
+
+  it('two concurrent callers with different scopes share one sign-in; the second redeems its refresh token', async () => {
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const { lifecycle, signIns } = userLifecycle({}, () => gate)
+    const vault = lifecycle.getToken(VAULT)
+    const storage = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    release()
+    const [first, second] = await Promise.all([vault, storage])
+    expect(first.token).not.toBe(second.token)
+    expect(signIns).toHaveLength(1)
+    expect(endpoint.grants('refresh_token').map((form) => form.scope?.split(' ')[0])).toEqual([STORAGE])
+  })
+
+  it('a sign-in is cancelled when its only caller aborts: the interactive function sees its signal fire', async () => {
+    const seen: { aborted: boolean }[] = []
+    const { lifecycle, signIns } = userLifecycle(
+      {},
+      (request) =>
+        new Promise((_, reject) => {
+          const signal = request.abortSignal as AbortSignal
+          seen.push(signal)
+          signal.addEventListener('abort', () => reject(new DOMException('stopped polling', 'AbortError')))
+        }),
+    )
+    const controller = new AbortController()
+    const call = lifecycle.getToken(VAULT, { abortSignal: controller.signal })
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    expect(seen[0]?.aborted).toBe(false)
+    controller.abort()
+    expect((await failureOf(call)).code).toBe('AZCRED_ABORTED')
+    expect(seen[0]?.aborted).toBe(true)
+    expect(endpoint.requests).toHaveLength(0)
+    // The next caller starts a new sign-in instead of joining the aborted one.
+    const next = new AbortController()
+    const again = lifecycle.getToken(VAULT, { abortSignal: next.signal })
+    await vi.waitFor(() => expect(signIns).toHaveLength(2))
+    next.abort()
+    await failureOf(again)
+  })
+
+  it('one waiter aborting leaves the sign-in running for the other', async () => {
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const { lifecycle, signIns } = userLifecycle({}, () => gate)
+    const controller = new AbortController()
+    const leaving = lifecycle.getToken(VAULT, { abortSignal: controller.signal })
+    const staying = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    controller.abort()
+    expect((await failureOf(leaving)).code).toBe('AZCRED_ABORTED')
+    expect(signIns[0]?.abortSignal?.aborted).toBe(false)
+    release()
+    await expect(staying).resolves.toMatchObject({ token: expect.stringMatching(/^at-/) })
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('a cancelled sign-in is AZCRED_AUTHENTICATION_CANCELLED and a failed one is never retried', async () => {
+    const cancelled = userLifecycle({ interactive: async () => Promise.reject(new DOMException('the user closed the window', 'AbortError')) })
+    expect((await failureOf(cancelled.lifecycle.getToken(VAULT))).code).toBe('AZCRED_AUTHENTICATION_CANCELLED')
+    expect((await failureOf(cancelled.lifecycle.authenticate(VAULT))).code).toBe('AZCRED_AUTHENTICATION_CANCELLED')
+
+    let calls = 0
+    const failing = userLifecycle({
+      interactive: async () => {
+        calls += 1
+        throw new AzcredError('AZCRED_NETWORK_ERROR', 'the device code endpoint could not be reached')
+      },
+    })
+    expect((await failureOf(failing.lifecycle.getToken(VAULT))).code).toBe('AZCRED_NETWORK_ERROR')
+    expect(calls).toBe(1)
+  })
+
+  it('a credential without a sign-in gives AZCRED_INTERACTION_REQUIRED and refuses authenticate', async () => {
+    const { lifecycle } = userLifecycle({ interactive: undefined })
+    expect((await failureOf(lifecycle.getToken(VAULT))).code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect((await failureOf(lifecycle.authenticate(VAULT))).code).toBe('AZCRED_CONFIG_INVALID')
+  })
+})
+
+describe('background refresh', () => {
+  it('runs only the silent path: a refresh needing interaction is a refresh-failed event and the old token is served', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { lifecycle, signIns, events } = userLifecycle()
+    const token = await lifecycle.getToken(VAULT)
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [50173] }
+    vi.setSystemTime(Date.now() + 56 * 60_000) // past the refresh margin, still valid
+    expect(await lifecycle.getToken(VAULT)).toBe(token)
+    await vi.waitFor(() => expect(events.some((event) => event.type === 'refresh-failed')).toBe(true))
+    expect(events.find((event) => event.type === 'refresh-failed')).toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    expect(signIns).toHaveLength(1)
+    expect(await lifecycle.getToken(VAULT)).toBe(token)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('a background refresh redeems the refresh token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { lifecycle, signIns, events } = userLifecycle()
+    const token = await lifecycle.getToken(VAULT)
+    vi.setSystemTime(Date.now() + 56 * 60_000)
+    await lifecycle.getToken(VAULT)
+    await vi.waitFor(() => expect(events.some((event) => event.type === 'refreshed')).toBe(true))
+    expect((await lifecycle.getToken(VAULT)).token).not.toBe(token.token)
+    expect(endpoint.grants('refresh_token')).toHaveLength(1)
+    expect(signIns).toHaveLength(1)
+  })
+})
+
+describe('accounts and a shared cache', () => {
+  it('two lifecycles sharing one cache and the record: the second makes no sign-in and no request for a cached token', async () => {
+    const { cache, calls } = countingCache()
+    const first = userLifecycle({ tokenCache: cache })
+    const token = await first.lifecycle.getToken(VAULT)
+    const requests = endpoint.requests.length
+    const second = userLifecycle({ tokenCache: cache, authenticationRecord: first.lifecycle.authenticationRecord })
+    expect((await second.lifecycle.getToken(VAULT)).token).toBe(token.token)
+    expect(second.signIns).toHaveLength(0)
+    expect(endpoint.requests).toHaveLength(requests)
+    expect(calls.read).toBeGreaterThan(0)
+  })
+
+  it('a record for another clientId or authority host is AZCRED_CONFIG_INVALID', () => {
+    const wrongClient = { ...recordFor(), clientId: '00000000-0000-0000-0000-000000000001' }
+    expect(() => userLifecycle({ authenticationRecord: wrongClient })).toThrow(/another clientId/)
+    const wrongHost = { ...recordFor(), authority: 'login.microsoftonline.com' }
+    expect(() => userLifecycle({ authenticationRecord: wrongHost })).toThrow(/another authority host/)
+    expect(() => userLifecycle({ authenticationRecord: { homeAccountId: 'x' } as AuthenticationRecord })).toThrow(/AuthenticationRecord/)
+    // The official shape, authority as @azure/identity writes it (host/tenant), is accepted.
+    expect(() => userLifecycle({ authenticationRecord: { ...recordFor(), authority: `${new URL(endpoint.authorityHost).host}/${TENANT}` } })).not.toThrow()
+  })
+
+  it('a failing cache never fails a token request', async () => {
+    const broken: TokenCache = {
+      read: () => Promise.reject(new Error('disk on fire rt-PLANTED')),
+      write: () => Promise.reject(new Error('disk on fire')),
+      remove: () => Promise.reject(new Error('disk on fire')),
+      scrub: () => Promise.resolve(),
+    }
+    const { lifecycle } = userLifecycle({ tokenCache: broken })
+    await lifecycle.getToken(VAULT)
+    await lifecycle.getToken(STORAGE)
+    expect(endpoint.grants('refresh_token')).toHaveLength(1)
+  })
+})
+
+describe('secrets', () => {
+  it('planted refresh and id tokens appear in no error, event or inspect output', async () => {
+    const { lifecycle, events } = userLifecycle({ tokenCache: new MemoryTokenCache(), disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    await lifecycle.getToken(STORAGE)
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [70008] }
+    const error = await failureOf(lifecycle.getToken(GRAPH))
+    const outputs = [
+      inspect(lifecycle, { depth: 10, showHidden: true }),
+      JSON.stringify(lifecycle),
+      inspect(error, { depth: 10, showHidden: true }),
+      JSON.stringify(error),
+      String(error.stack),
+      JSON.stringify(events),
+      JSON.stringify(lifecycle.authenticationRecord),
+    ].join('\n')
+    expect(endpoint.issuedRefreshTokens.length).toBeGreaterThan(1)
+    for (const secret of [...endpoint.issuedRefreshTokens, ...endpoint.issuedIdTokens]) expect(outputs).not.toContain(secret)
+    expect(outputs).not.toMatch(/PLANTED/)
+  })
+})

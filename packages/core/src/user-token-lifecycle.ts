@@ -1,0 +1,530 @@
+import type { AuthenticationRecord } from './authentication-record'
+import { AzcredError, toInteractionRequired } from './azcred-error'
+import type { ClientAuthentication } from './client-authentication'
+import type { EntraCredentialOptions } from './credential-options'
+import { requestTokenGrant } from './entra-token'
+import { abortedError, type FetchLike, ignore } from './http'
+import { isTransient } from './retry-policy'
+import { allowedTenants, resolveTenant } from './tenant'
+import { parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
+import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
+import type { TokenEvent } from './token-events'
+import { lifecycleOptions, TOKEN_CACHE_TIMEOUT_MS, TokenLifecycle, type TokenLifecycleOptions, type TokenRequest } from './token-lifecycle'
+import type { TokenResponse } from './token-response'
+import { assertConfig, assertTenantId, normalizeScopes } from './validate'
+
+/**
+ * The OpenID Connect scopes added to every user token request (sign-in and refresh-token redemption),
+ * so Entra ID returns an id token (the account), `client_info` and a refresh token.
+ * @internal For azcred's own packages; not covered by semver.
+ */
+export const USER_SCOPES: readonly string[] = ['openid', 'profile', 'offline_access']
+
+/**
+ * Options every signed-in-user credential accepts (device code, browser, authorization code, on-behalf-of).
+ * @public
+ */
+export interface UserCredentialOptions extends EntraCredentialOptions {
+  /**
+   * The account of an earlier sign-in, as `authenticate()` returned it (store it with
+   * `serializeAuthenticationRecord`). With a `tokenCache` that kept its refresh token, the first
+   * `getToken` after a restart is silent. A record made for another `clientId` or authority host is
+   * `AZCRED_CONFIG_INVALID`.
+   */
+  authenticationRecord?: AuthenticationRecord
+  /**
+   * When true, `getToken` never starts a sign-in: where one would be needed it throws
+   * `AZCRED_INTERACTION_REQUIRED`, and the application calls `authenticate()` when it suits it. Default false.
+   */
+  disableAutomaticAuthentication?: boolean
+  /** Where access and refresh tokens are kept beyond this object (shared or persistent). Default: memory only. */
+  tokenCache?: TokenCache
+}
+
+/**
+ * A flow's sign-in (device code, browser, code redemption). It is called only because a caller asked
+ * (never from a background refresh), once for all concurrent callers, and never retried.
+ * `request.scopes` already ends with {@link USER_SCOPES}; `request.abortSignal` fires when every
+ * caller waiting for the sign-in has left: stop prompting or polling then. A user who cancels is
+ * reported by throwing `AZCRED_AUTHENTICATION_CANCELLED`, an `AZCRED_ABORTED` or an `AbortError`
+ * (either becomes `AZCRED_AUTHENTICATION_CANCELLED`), or Entra's `authorization_declined`.
+ * @internal For azcred's own packages; not covered by semver.
+ */
+export type InteractiveSignIn = (request: TokenRequest) => Promise<TokenResponse>
+
+/**
+ * Everything {@link UserTokenLifecycle} needs from a user credential.
+ * @internal For azcred's own packages; not covered by semver.
+ */
+export interface UserTokenLifecycleConfig extends TokenLifecycleOptions {
+  /** Name used in events and messages, such as `DeviceCodeCredential`. */
+  credentialName: string
+  /** The configured tenant (a GUID, a domain, `organizations`, `common` or `consumers`). */
+  tenantId: string
+  /** The application (client) id. */
+  clientId: string
+  /** The normalised authority host, such as `https://login.microsoftonline.com` (`resolveAuthorityHost`). */
+  authorityHost: string
+  /** Tenants a call may switch to; `*` for any. Same rules as the engine. */
+  additionallyAllowedTenants?: readonly string[] | undefined
+  /** See {@link UserCredentialOptions.authenticationRecord}. */
+  authenticationRecord?: AuthenticationRecord | undefined
+  /** See {@link UserCredentialOptions.disableAutomaticAuthentication}. */
+  disableAutomaticAuthentication?: boolean | undefined
+  /** See {@link UserCredentialOptions.tokenCache}. */
+  tokenCache?: TokenCache | undefined
+  /** How a confidential client proves itself when redeeming a refresh token; absent for a public client. */
+  clientAuthentication?: ClientAuthentication | undefined
+  /** The sign-in; without it a missing or refused refresh token is `AZCRED_INTERACTION_REQUIRED`. */
+  interactive?: InteractiveSignIn | undefined
+  /** The `fetch` for refresh-token redemption. Default `globalThis.fetch`. */
+  fetch?: FetchLike | undefined
+  /** Fix hints for the Entra error codes refresh-token redemption meets, by numeric code. */
+  hints?: Record<number, string> | undefined
+  /** Random source in [0, 1), for tests. Default `Math.random`. */
+  random?: () => number
+}
+
+/** One sign-in in flight, shared by every caller waiting for it, whatever their scopes. */
+interface SignIn {
+  promise: Promise<TokenResponse>
+  controller: AbortController
+  waiters: number
+}
+
+/** A refresh token lives 90 days in Entra ID (sliding); a cache entry of one is kept that long. */
+const REFRESH_TOKEN_LIFETIME_MS = 90 * 86_400_000
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined)
+const isInteractionRequired = (error: unknown): boolean => AzcredError.isInstance(error) && error.code === 'AZCRED_INTERACTION_REQUIRED'
+const engineKey = (request: TokenRequest): string => `${[...request.scopes].sort().join(' ')}\n${request.tenantId.toLowerCase()}\n${request.enableCae}`
+
+/** `host[:port]` of an authority host or of an `AuthenticationRecord.authority` (`login.microsoftonline.com[/tenant]`). */
+function hostOf(authority: string): string {
+  return `${authority.replace(/^[a-z][a-z\d+.-]*:\/\//i, '').split('/')[0]}`.toLowerCase()
+}
+
+/** Waits for `promise`; rejects with AZCRED_ABORTED as soon as `signal` fires. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignalLike | undefined): Promise<T> {
+  if (signal === undefined) return promise
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError())
+    if (signal.aborted) onAbort()
+    signal.addEventListener('abort', onAbort)
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/**
+ * The lifecycle of a signed-in user's tokens, which every user credential wraps. It composes the
+ * engine ({@link TokenLifecycle}: memory cache, single flight, jittered proactive refresh,
+ * serve-while-valid, throttle memory, events) with two paths:
+ * - *silent*: the engine's memory and `tokenCache`, then the newest refresh token redeemed for the
+ *   scopes asked (`grant_type=refresh_token`, any resource the user consented to, with the client
+ *   authentication of a confidential client). Entra's rotated refresh token replaces the old one in
+ *   memory and in the cache. A refresh token Entra refuses as expired, revoked or needing consent or
+ *   MFA is forgotten and the path ends with `AZCRED_INTERACTION_REQUIRED` (with Entra's `claims`).
+ *   A background refresh runs only this path; when it needs interaction the engine's
+ *   `refresh-failed` event says so and the old token is served until it expires.
+ * - *interactive*: the credential's sign-in, only for a caller (`getToken` or `authenticate`), never
+ *   with `disableAutomaticAuthentication`. One sign-in serves every concurrent caller (another
+ *   caller's scopes are then redeemed silently), is never retried automatically, and is aborted when
+ *   its last waiter aborts.
+ *
+ * After a sign-in the account is known: {@link authenticationRecord}, and the key of its entries in
+ * the `tokenCache` (authority, client, home account id). Refresh and id tokens are kept in private
+ * fields only: never in a message, event or `util.inspect` output.
+ * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a bad option, or an
+ * `authenticationRecord` made for another `clientId` or authority host.
+ * @internal For azcred's own packages; not covered by semver.
+ */
+export class UserTokenLifecycle {
+  readonly #config: UserTokenLifecycleConfig
+  readonly #engine: TokenLifecycle
+  readonly #allowedTenants: string[]
+  /** Errors of a sign-in: never retried by the engine. */
+  readonly #final = new WeakSet<object>()
+  #record: AuthenticationRecord | undefined
+  #refreshToken: string | undefined
+  #signIn: SignIn | undefined
+  /** The access token of the last sign-in, handed once to the first caller that asks for its scopes. */
+  #handoff: { key: string; claims: string | undefined; response: TokenResponse } | undefined
+  /** Refresh-token redemptions run one at a time, each with the newest refresh token. */
+  #redemptions: Promise<void> = Promise.resolve()
+
+  constructor(config: UserTokenLifecycleConfig) {
+    assertConfig(typeof config === 'object' && config !== null, 'config must be an object')
+    const { clientId, authorityHost, interactive, authenticationRecord: record, tokenCache } = config
+    assertTenantId(config.tenantId)
+    assertConfig(typeof clientId === 'string' && clientId.trim() !== '', 'clientId is empty: pass the application (client) id')
+    assertConfig(typeof authorityHost === 'string' && /^https?:\/\/[^/]+$/.test(authorityHost), 'authorityHost must be a normalised URL (resolveAuthorityHost)')
+    assertConfig(interactive === undefined || typeof interactive === 'function', 'interactive must be a function')
+    assertConfig(
+      tokenCache === undefined || ['read', 'write', 'remove'].every((name) => typeof (tokenCache as unknown as Record<string, unknown>)[name] === 'function'),
+      'tokenCache must implement read, write and remove',
+    )
+    assertConfig(
+      ['disableAutomaticAuthentication'].every((name) => [undefined, true, false].includes((config as unknown as Record<string, unknown>)[name] as boolean)),
+      'disableAutomaticAuthentication must be a boolean',
+    )
+    if (record !== undefined) {
+      const fields = ['authority', 'homeAccountId', 'clientId', 'tenantId', 'username'] as const
+      assertConfig(
+        typeof record === 'object' && record !== null && fields.every((name) => typeof record[name] === 'string') && record.homeAccountId !== '',
+        'authenticationRecord must be an AuthenticationRecord (deserializeAuthenticationRecord reads a stored one)',
+      )
+      assertConfig(
+        record.clientId.toLowerCase() === clientId.toLowerCase(),
+        'authenticationRecord was made for another clientId: sign in again with authenticate() or pass the clientId it was made for',
+      )
+      assertConfig(
+        hostOf(record.authority) === hostOf(authorityHost),
+        'authenticationRecord was made for another authority host: sign in again with authenticate() or pass the authorityHost it was made for',
+      )
+      this.#record = Object.freeze(Object.fromEntries(fields.map((name) => [name, record[name]]))) as unknown as AuthenticationRecord
+    }
+    this.#config = config
+    this.#allowedTenants = allowedTenants(config.additionallyAllowedTenants)
+    // The engine's access-token entries are the signed-in account's: before a sign-in there is none to
+    // read or write (an app-only entry of the same client must never be served to a user).
+    const shared = tokenCache
+    const accountCache: TokenCache | undefined = shared && {
+      read: (key) => (this.#record === undefined ? Promise.resolve(undefined) : shared.read(key)),
+      write: (key, value, expiresOnTimestamp) => (this.#record === undefined ? Promise.resolve() : shared.write(key, value, expiresOnTimestamp)),
+      remove: (key) => shared.remove(key),
+      scrub: () => shared.scrub(),
+    }
+    this.#engine = new TokenLifecycle({
+      ...lifecycleOptions(config),
+      tokenCache: accountCache,
+      cachePartition: () => ({ authority: authorityHost, clientId, account: this.#record?.homeAccountId ?? '' }),
+      credentialName: config.credentialName,
+      tenantId: config.tenantId,
+      additionallyAllowedTenants: config.additionallyAllowedTenants,
+      random: config.random,
+      // The engine keeps the access token and the account; the refresh token stays in its own entry.
+      fetchToken: (request) =>
+        this.#fetchToken(request).then((response) => ({ accessToken: response.accessToken, homeAccountId: this.#record?.homeAccountId })),
+      // A sign-in is never restarted by a retry.
+      isRetryable: (error) => !this.#final.has(error as object) && isTransient(error),
+    })
+  }
+
+  /**
+   * Returns a valid access token for the scopes: from memory or the `tokenCache`, else by redeeming
+   * the refresh token, else (only when a sign-in is configured and automatic authentication is not
+   * disabled) by signing the user in. Never throws synchronously.
+   * @throws AzcredError AZCRED_INTERACTION_REQUIRED when a sign-in is needed and may not run here
+   * (`claims` holds Entra's challenge when it sent one), AZCRED_AUTHENTICATION_CANCELLED when the user
+   * cancelled the sign-in, any code of the engine ({@link TokenLifecycle.getToken}) or the token endpoint.
+   */
+  getToken(scopes: string | readonly string[], options?: GetTokenOptions): Promise<AccessToken> {
+    return this.#engine.getToken(scopes, options)
+  }
+
+  /**
+   * Signs the user in (joining a sign-in already running), even when a token is cached, and returns
+   * the account. Its access token is served to the next `getToken` for the same scopes.
+   * `disableAutomaticAuthentication` does not apply here.
+   * @throws AzcredError AZCRED_CONFIG_INVALID for bad scopes or options or a credential without a
+   * sign-in, AZCRED_ABORTED when `options.abortSignal` fires (the sign-in is aborted when no other
+   * caller waits for it), AZCRED_AUTHENTICATION_CANCELLED, AZCRED_RESPONSE_INVALID when the answer
+   * names no account (no `client_info` or id token), or the sign-in's own error.
+   */
+  async authenticate(scopes: string | readonly string[], options: GetTokenOptions = {}): Promise<AuthenticationRecord> {
+    assertConfig(typeof options === 'object' && options !== null, 'authenticate options must be an object')
+    assertConfig(this.#config.interactive !== undefined, `${this.#config.credentialName} has no interactive sign-in: authenticate() is not available`)
+    const claims = options.claims
+    assertConfig(claims == null || typeof claims === 'string', 'authenticate options.claims must be a string')
+    const request: TokenRequest = {
+      scopes: normalizeScopes(scopes),
+      tenantId: resolveTenant(this.#config.tenantId, options.tenantId, this.#allowedTenants),
+      claims: claims?.trim() ? claims : undefined,
+      enableCae: options.enableCae === true,
+      background: false,
+    }
+    const signIn = this.#currentSignIn() ?? this.#startSignIn(request)
+    await this.#waitFor(signIn, options.abortSignal)
+    const record = this.#record
+    if (record === undefined) {
+      throw new AzcredError('AZCRED_RESPONSE_INVALID', `${this.#config.credentialName}: the sign-in answer named no account (no client_info or id token)`)
+    }
+    return record
+  }
+
+  /** The signed-in account: from the `authenticationRecord` option, then from the last sign-in; undefined before any. */
+  get authenticationRecord(): AuthenticationRecord | undefined {
+    return this.#record
+  }
+
+  async #fetchToken(request: TokenRequest): Promise<TokenResponse> {
+    const { background } = request
+    if (!background) {
+      const handed = this.#takeHandoff(request)
+      if (handed !== undefined) return handed
+      // A sign-in is running: wait for it, then redeem its refresh token for these scopes.
+      const running = this.#currentSignIn()
+      if (running !== undefined) return this.#afterSignIn(running, request)
+    }
+    let refused: unknown
+    try {
+      const response = await this.#silent(request)
+      if (response !== undefined) return response
+    } catch (error) {
+      if (!isInteractionRequired(error)) throw error
+      refused = error
+    }
+    const { interactive, disableAutomaticAuthentication, credentialName } = this.#config
+    if (background || interactive === undefined || disableAutomaticAuthentication === true) {
+      throw (
+        refused ??
+        new AzcredError(
+          'AZCRED_INTERACTION_REQUIRED',
+          background
+            ? `${credentialName}: the background refresh has no refresh token to redeem; the user must sign in again (call getToken or authenticate)`
+            : interactive === undefined
+              ? `${credentialName}: no refresh token for this account: the user must sign in again`
+              : `${credentialName}: a sign-in is needed and disableAutomaticAuthentication is set: call authenticate()`,
+        )
+      )
+    }
+    // Entra's claims challenge (MFA, consent) from the refused refresh token goes to the sign-in.
+    const claims = request.claims ?? (refused as { claims?: string } | undefined)?.claims
+    const signIn = this.#currentSignIn() ?? this.#startSignIn({ ...request, claims })
+    return this.#afterSignIn(signIn, request)
+  }
+
+  /** Waits for a sign-in as one of its waiters, then takes its token or redeems its refresh token for `request`. */
+  async #afterSignIn(signIn: SignIn, request: TokenRequest): Promise<TokenResponse> {
+    await this.#waitFor(signIn, request.abortSignal)
+    const response = this.#takeHandoff(request) ?? (await this.#silent(request))
+    if (response !== undefined) return response
+    throw new AzcredError(
+      'AZCRED_INTERACTION_REQUIRED',
+      `${this.#config.credentialName}: the sign-in returned no refresh token for these scopes: sign in again for them with authenticate()`,
+    )
+  }
+
+  #currentSignIn(): SignIn | undefined {
+    const signIn = this.#signIn
+    return signIn?.controller.signal.aborted ? undefined : signIn
+  }
+
+  #startSignIn(request: TokenRequest): SignIn {
+    const controller = new AbortController()
+    const interactive = this.#config.interactive as InteractiveSignIn
+    const signInRequest: TokenRequest = {
+      scopes: [...request.scopes, ...USER_SCOPES.filter((scope) => !request.scopes.includes(scope))],
+      tenantId: request.tenantId,
+      claims: request.claims,
+      enableCae: request.enableCae,
+      background: false,
+      abortSignal: controller.signal,
+    }
+    const signIn: SignIn = {
+      controller,
+      waiters: 0,
+      promise: Promise.resolve()
+        .then(() => interactive(signInRequest))
+        .then(
+          async (response) => {
+            await this.#accept(response, request, true)
+            this.#handoff = { key: engineKey(request), claims: request.claims, response }
+            return response
+          },
+          (error: unknown) => {
+            throw this.#signInError(error, controller.signal)
+          },
+        ),
+    }
+    this.#signIn = signIn
+    const done = (): void => {
+      if (this.#signIn === signIn) this.#signIn = undefined
+    }
+    signIn.promise.then(done, done)
+    return signIn
+  }
+
+  /** What a failed sign-in becomes: never retried, and a cancellation reported as one. */
+  #signInError(error: unknown, signal: AbortSignal): unknown {
+    const { code, name, error: oauthError } = (error ?? {}) as { code?: string; name?: string; error?: string }
+    let result = error
+    if (signal.aborted) result = abortedError()
+    else if (name === 'AbortError' || code === 'AZCRED_ABORTED' || oauthError === 'authorization_declined') {
+      result = new AzcredError(
+        'AZCRED_AUTHENTICATION_CANCELLED',
+        `${this.#config.credentialName}: the sign-in was cancelled or declined: sign in again to get a token`,
+      )
+    }
+    if (typeof result === 'object' && result !== null) this.#final.add(result)
+    return result
+  }
+
+  /** Waits for a sign-in; a waiter whose signal fires leaves with AZCRED_ABORTED, and the last one to leave aborts the sign-in. */
+  #waitFor(signIn: SignIn, signal: AbortSignalLike | undefined): Promise<TokenResponse> {
+    if (signal?.aborted) return Promise.reject(abortedError())
+    signIn.waiters += 1
+    if (signal === undefined) return signIn.promise
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        signal.removeEventListener('abort', onAbort)
+        reject(abortedError())
+        if (--signIn.waiters === 0) {
+          signIn.controller.abort()
+          if (this.#signIn === signIn) this.#signIn = undefined
+        }
+      }
+      signal.addEventListener('abort', onAbort)
+      signIn.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
+  }
+
+  /** The last sign-in's token, once, for a caller asking for its scopes, tenant and CAE state while it is fresh. */
+  #takeHandoff(request: TokenRequest): TokenResponse | undefined {
+    const handoff = this.#handoff
+    if (handoff === undefined || handoff.key !== engineKey(request) || (request.claims !== undefined && request.claims !== handoff.claims)) return undefined
+    this.#handoff = undefined
+    const skew = this.#config.refresh?.clockSkewMs ?? 30_000
+    return handoff.response.accessToken.expiresOnTimestamp - Date.now() > 2 * skew ? handoff.response : undefined
+  }
+
+  /** The silent path's network part: redeem the newest refresh token; undefined when there is none. */
+  #silent(request: TokenRequest): Promise<TokenResponse | undefined> {
+    const previous = this.#redemptions
+    let release = ignore
+    this.#redemptions = new Promise((resolve) => {
+      release = resolve
+    })
+    return unlessAborted(previous, request.abortSignal)
+      .then(() => this.#redeem(request))
+      .finally(release)
+  }
+
+  async #redeem(request: TokenRequest): Promise<TokenResponse | undefined> {
+    const config = this.#config
+    let refreshToken = this.#refreshToken ?? (await this.#cachedRefreshToken(request))
+    for (let attempt = 1; refreshToken !== undefined; attempt += 1) {
+      try {
+        const response = await requestTokenGrant({
+          authorityHost: config.authorityHost,
+          clientId: config.clientId,
+          request: { ...request, scopes: [...request.scopes, ...USER_SCOPES.filter((scope) => !request.scopes.includes(scope))] },
+          grant: { grant_type: 'refresh_token', refresh_token: refreshToken, client_info: '1' },
+          clientAuthentication: config.clientAuthentication,
+          hints: config.hints,
+          fetch: config.fetch,
+          timeoutMs: config.timeoutMs,
+          abortSignal: request.abortSignal,
+        })
+        await this.#accept(response, request, false)
+        return response
+      } catch (error) {
+        const refused = toInteractionRequired(error)
+        if (!isInteractionRequired(refused)) throw error
+        // Another credential sharing the cache may have rotated it: its newest is tried once.
+        const newest = await this.#cachedRefreshToken(request)
+        if (attempt === 1 && newest !== undefined && newest !== refreshToken) {
+          refreshToken = newest
+          continue
+        }
+        await this.#forgetRefreshToken(request, refreshToken)
+        throw refused
+      }
+    }
+    return undefined
+  }
+
+  /** Takes in a token answer: the account (after a sign-in, or when none is known yet) and the newest refresh token. */
+  async #accept(response: TokenResponse, request: TokenRequest, signedIn: boolean): Promise<void> {
+    const previous = this.#record
+    const homeAccountId = text(response.homeAccountId)
+    if (homeAccountId !== undefined && (signedIn || previous === undefined)) {
+      const claims = response.idTokenClaims ?? {}
+      const sameAccount = previous?.homeAccountId === homeAccountId
+      if (previous !== undefined && !sameAccount) {
+        // Another user signed in: nothing cached in memory for the previous one is served any more.
+        this.#engine.clear()
+        this.#refreshToken = undefined
+      }
+      this.#record = Object.freeze({
+        authority: hostOf(this.#config.authorityHost),
+        homeAccountId,
+        clientId: this.#config.clientId,
+        tenantId: text(claims.tid) ?? homeAccountId.split('.')[1] ?? this.#config.tenantId,
+        username: text(claims.preferred_username) ?? text(claims.upn) ?? text(claims.email) ?? (sameAccount ? previous.username : ''),
+      })
+    }
+    const { refreshToken } = response
+    if (typeof refreshToken === 'string' && refreshToken !== '') {
+      this.#refreshToken = refreshToken
+      const key = this.#refreshTokenKey()
+      const account = this.#record?.homeAccountId
+      if (key !== undefined) {
+        const value = serializeTokenCacheEntry({ refreshToken, account })
+        await this.#cacheCall(request, 'write', (cache) => cache.write(key, value, Date.now() + REFRESH_TOKEN_LIFETIME_MS))
+      }
+    }
+  }
+
+  #refreshTokenKey(): string | undefined {
+    const account = this.#record?.homeAccountId
+    if (account === undefined || this.#config.tokenCache === undefined) return undefined
+    return tokenCacheKey({
+      kind: 'refresh_token',
+      authority: this.#config.authorityHost,
+      clientId: this.#config.clientId,
+      account,
+      tenantId: '',
+      scopes: '',
+      cae: false,
+    })
+  }
+
+  async #cachedRefreshToken(request: TokenRequest): Promise<string | undefined> {
+    const key = this.#refreshTokenKey()
+    const value = key === undefined ? undefined : await this.#cacheCall(request, 'read', (cache) => cache.read(key))
+    const entry = parseTokenCacheEntry(value)
+    return entry?.account === this.#record?.homeAccountId ? entry?.refreshToken : undefined
+  }
+
+  /** Forgets a refresh token Entra refused, in memory and in the cache (unless a newer one replaced it there). */
+  async #forgetRefreshToken(request: TokenRequest, dead: string): Promise<void> {
+    if (this.#refreshToken === dead) this.#refreshToken = undefined
+    const key = this.#refreshTokenKey()
+    if (key !== undefined && (await this.#cachedRefreshToken(request)) === dead) await this.#cacheCall(request, 'write', (cache) => cache.remove(key))
+  }
+
+  /**
+   * A `tokenCache` call that never fails or holds up a token request: an error or a call slower than
+   * `TOKEN_CACHE_TIMEOUT_MS` counts as a miss, and is a `cache-error` event (no text of the error).
+   */
+  async #cacheCall<T>(request: TokenRequest, operation: 'read' | 'write', call: (cache: TokenCache) => Promise<T>): Promise<T | undefined> {
+    const cache = this.#config.tokenCache as TokenCache
+    const timeout = {}
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      return await Promise.race([
+        Promise.resolve().then(() => call(cache)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, timeout)
+        }),
+      ])
+    } catch (error) {
+      const event: TokenEvent = {
+        type: 'cache-error',
+        credential: this.#config.credentialName,
+        scopes: request.scopes,
+        tenantId: request.tenantId,
+        at: Date.now(),
+        operation,
+        reason: error === timeout ? 'timeout' : 'failed',
+      }
+      try {
+        this.#config.onEvent?.(event)
+      } catch {}
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
