@@ -51,7 +51,9 @@ const LOST = "the chain's remembered source is no longer available (the chain ke
  *   `abortSignal` ends the chain with `AZCRED_ABORTED` before the next source is tried.
  *
  * Unlike `@azure/identity`'s chain, an `AZCRED_INTERACTION_REQUIRED` (its `AuthenticationRequiredError`)
- * stops the chain: a user credential that needs a sign-in says so rather than being hidden.
+ * stops the chain: a user credential that needs a sign-in says so rather than being hidden. An exhausted
+ * `@azure/identity` chain inside this one (its `AggregateAuthenticationError`) stops it too, as it stops
+ * `@azure/identity`'s own chain.
  *
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor when there is no source or a source is
  * neither a credential nor a function; from `getToken` when a factory fails or yields no credential.
