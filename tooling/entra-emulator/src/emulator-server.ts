@@ -3,10 +3,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { JSONWebKeySet } from 'jose'
+import { type SignInAtAuthorizeOptions, type SignInAtAuthorizeResult, signInAtAuthorize } from './authorize-driver'
+import { AuthorizePage, type PageAnswer } from './authorize-page'
 import { authenticateClient } from './client-authentication'
 import { type AddedUser, type AddUserOptions, Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
+import { AuthorizationCodeStore, authorizationCodeGrant } from './grant-authorization-code'
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
 import { DEVICE_CODE_GRANT, type DeviceCodeControl, DeviceCodeStore, deviceAuthorization, deviceCodeGrant } from './grant-device-code'
@@ -120,6 +123,14 @@ export interface EntraEmulator {
    * `interaction_required` AADSTS50076 with a `claims` challenge until the user signs in interactively again.
    */
   requireMfa(username: string, resource: string): void
+  /**
+   * Plays the user in a browser with plain HTTP requests: GETs an authorize URL (as a client library built
+   * it), posts the username and password, answers the consent page if shown, and returns where it ended
+   * (the redirect `location` with `code`/`state` or `error`, or the page).
+   */
+  signInAtAuthorize(authorizeUrl: string, options: SignInAtAuthorizeOptions): Promise<SignInAtAuthorizeResult>
+  /** Makes every unredeemed authorization code expire now (redemption: `invalid_grant` AADSTS70008). Returns how many. */
+  expireAuthorizationCodes(): number
   /** Signs a delegated access token of a user for `audience`, as if the user had signed in to a client. */
   issueUserToken(options: IssueUserTokenOptions): Promise<string>
   /** Stops the server and closes open connections. */
@@ -127,14 +138,7 @@ export interface EntraEmulator {
 }
 
 /** An answer of the emulator: JSON (`body`), or an HTML page / redirect (`html`, `location`). */
-export type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown } | PageAnswer
-
-/** An HTML page (`html`) or a redirect (`location`). */
-export interface PageAnswer {
-  status: number
-  html?: string
-  location?: string
-}
+type Answer = TokenAnswer | EntraErrorAnswer | { status: number; body: unknown } | PageAnswer
 
 function sendJson(response: ServerResponse, answer: Answer): void {
   if (!('body' in answer)) {
@@ -172,6 +176,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   const mfa = new MfaRequirements()
   const refreshTokens = new RefreshTokenStore(options.refreshTokenLifetimeSeconds ?? 90 * 86_400, options.oldRefreshTokensStayValid ?? true)
   const deviceCodes = new DeviceCodeStore(directory, mfa)
+  const authorizationCodes = new AuthorizationCodeStore()
+  const authorizePage = new AuthorizePage({ directory, mfa, codes: authorizationCodes })
   let origin = ''
   const users: UserTokenIssuerDeps = {
     signer,
@@ -220,6 +226,9 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
       }
     }
     if (method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) return { status: 200, body: signer.jwks }
+    if (rest === 'oauth2/v2.0/authorize' && (method === 'GET' || method === 'POST')) {
+      return method === 'GET' ? authorizePage.start(url, tenantSegment, tenantId) : authorizePage.submit(form, tenantSegment)
+    }
     if (method === 'POST' && rest === 'oauth2/v2.0/devicecode') {
       return deviceAuthorization(userGrantContext(tenantId, form, correlationId, request), {
         store: deviceCodes,
@@ -237,6 +246,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
           return deviceCodeGrant(userGrantContext(tenantId, form, correlationId, request), deviceCodes)
         case 'refresh_token':
           return refreshTokenGrant(userGrantContext(tenantId, form, correlationId, request))
+        case 'authorization_code':
+          return authorizationCodeGrant(userGrantContext(tenantId, form, correlationId, request), authorizationCodes)
         case null:
           return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.", correlationId)
         default:
@@ -328,6 +339,12 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     },
     revokeRefreshTokens: (username) => refreshTokens.invalidate(username, 'revoked'),
     requireMfa: (username, resource) => mfa.require(username, resource),
+    expireAuthorizationCodes: () => authorizationCodes.expireAll(),
+    signInAtAuthorize: (authorizeUrl, signInOptions) =>
+      signInAtAuthorize(client.fetch, authorizeUrl, {
+        ...signInOptions,
+        password: signInOptions.password ?? directory.findUser(signInOptions.username)?.password ?? '',
+      }),
     async issueUserToken(tokenOptions) {
       const user = directory.findUser(tokenOptions.username)
       if (user === undefined) throw new Error(`no user ${tokenOptions.username}`)

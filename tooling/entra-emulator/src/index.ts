@@ -1,3 +1,4 @@
+export type { SignInAtAuthorizeOptions, SignInAtAuthorizeResult } from './authorize-driver'
 export type { CognitoIdentityEmulator, EmulatedIdentityPool } from './cognito-identity'
 export { COGNITO_ISSUER, startCognitoIdentity } from './cognito-identity'
 export type { AddedUser, AddUserOptions, FederatedCredential, RegisterAppOptions, RegisteredApp } from './directory'
