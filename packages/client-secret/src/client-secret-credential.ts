@@ -4,23 +4,20 @@ import {
   assertTenantId,
   type EntraCredentialOptions,
   type GetTokenOptions,
+  lifecycleOptions,
   requestClientCredentialsToken,
   resolveAuthorityHost,
   type TokenCredential,
   TokenLifecycle,
 } from '@azcred/core'
+import { clientSecretAuthentication } from './client-secret-authentication'
 
 /**
  * Options of {@link ClientSecretCredential}: `authorityHost` or `cloud`, `additionallyAllowedTenants`,
- * `fetch`, `timeoutMs`, `allowInsecureConnection`, and the lifecycle's `onEvent`, `retry`, `refresh`.
+ * `fetch`, `timeoutMs`, `allowInsecureConnection`, and the lifecycle's `onEvent`, `retry`, `refresh`,
+ * `tokenCache` (partitioned by authority host and client id: credentials of one app share its tokens).
  */
 export interface ClientSecretCredentialOptions extends EntraCredentialOptions {}
-
-// What to do about the refusals only a secret meets.
-const SECRET_HINTS: Record<number, string> = {
-  7000215: 'the client secret is wrong: use the secret Value (not its ID), or create a new one if it was rotated',
-  7000222: 'the client secret has expired: create a new one in the app registration',
-}
 
 /**
  * App-only tokens from a client secret (OAuth 2.0 client credentials grant, Entra ID v2.0).
@@ -40,24 +37,18 @@ export class ClientSecretCredential implements TokenCredential {
   constructor(tenantId: string, clientId: string, clientSecret: string, options: ClientSecretCredentialOptions = {}) {
     assertTenantId(tenantId)
     assertNonEmpty(clientId, 'clientId', 'pass the application (client) id of the app registration')
-    assertNonEmpty(clientSecret, 'clientSecret', 'pass the secret Value from the app registration (Certificates & secrets)')
+    // The secret lives only in this value's closure.
+    const clientAuthentication = clientSecretAuthentication(clientSecret)
     const authorityHost = resolveAuthorityHost(options)
+    const { fetch, timeoutMs, additionallyAllowedTenants } = options
     this.#lifecycle = new TokenLifecycle({
-      ...options,
+      ...lifecycleOptions(options),
+      additionallyAllowedTenants,
       credentialName: 'ClientSecretCredential',
       appOnly: true, // common, organizations and consumers cannot issue app-only tokens
       tenantId,
-      // The secret lives only in this closure.
-      fetchToken: (request) =>
-        requestClientCredentialsToken({
-          authorityHost,
-          clientId,
-          request,
-          clientAuthentication: { client_secret: clientSecret },
-          fetch: options.fetch,
-          timeoutMs: options.timeoutMs,
-          hints: SECRET_HINTS,
-        }),
+      cachePartition: () => ({ authority: authorityHost, clientId, account: '' }),
+      fetchToken: (request) => requestClientCredentialsToken({ authorityHost, clientId, request, clientAuthentication, fetch, timeoutMs }),
     })
   }
 

@@ -1,2 +1,3 @@
+export { clientSecretAuthentication } from './client-secret-authentication'
 export type { ClientSecretCredentialOptions } from './client-secret-credential'
 export { ClientSecretCredential } from './client-secret-credential'
