@@ -53,14 +53,20 @@ describe('clientSecretAuthentication', () => {
       })
     const response = await send(app.clientSecret)
     expect(response.accessToken.token).toMatch(/^ey/)
-    expect(emulator.requestsTo('/token').at(-1)?.form).toEqual({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: SCOPE })
+    expect(emulator.requestsTo('/token').at(-1)?.form).toEqual({
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      scope: SCOPE,
+    })
     const error = await send(PLANTED).then(
       () => undefined,
       (caught: unknown) => caught,
     )
     expect(AzcredError.isInstance(error)).toBe(true)
     expect((error as Error).message).toContain('AADSTS7000215): the client secret is wrong')
-    for (const text of [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })]) expect(text).not.toContain(PLANTED)
+    for (const text of [(error as Error).message, (error as Error).stack, JSON.stringify(error), inspect(error, { depth: 10 })])
+      expect(text).not.toContain(PLANTED)
   })
 })
 
