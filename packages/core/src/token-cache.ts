@@ -1,5 +1,5 @@
 import type { AccessToken } from './token-credential'
-import { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS } from './token-response'
+import { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, toAccessToken } from './token-response'
 import { assertConfig } from './validate'
 
 /**
@@ -35,12 +35,7 @@ export interface TokenCachePartition {
  */
 export function tokenCacheKey(partition: TokenCachePartition): string {
   const { kind, authority, clientId, account, tenantId, scopes, cae } = partition
-  const sorted = `${scopes}`
-    .split(' ')
-    .filter((scope) => scope !== '')
-    .sort()
-    .join(' ')
-  return JSON.stringify([kind, `${authority}`.toLowerCase(), `${clientId}`, `${account}`, `${tenantId}`.toLowerCase(), sorted, cae === true])
+  return JSON.stringify([kind, authority.toLowerCase(), clientId, account, tenantId.toLowerCase(), scopes.split(' ').sort().join(' '), cae])
 }
 
 /**
@@ -74,7 +69,7 @@ export interface TokenCacheEntry {
 /** Longest serialised value {@link parseTokenCacheEntry} reads, in characters (256 KB). */
 export const MAX_TOKEN_CACHE_VALUE_LENGTH = 262_144
 
-// A token: printable ASCII without spaces, 1 to MAX_ACCESS_TOKEN_LENGTH characters.
+// A token: printable ASCII without spaces, 1 to MAX_ACCESS_TOKEN_LENGTH characters (as toAccessToken checks).
 const isToken = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_ACCESS_TOKEN_LENGTH && /^[!-~]+$/.test(value)
 
 /**
@@ -83,54 +78,45 @@ const isToken = (value: unknown): value is string => typeof value === 'string' &
  */
 export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
   const { accessToken, refreshToken, account } = entry
-  return JSON.stringify({
-    version: 1,
-    accessToken: accessToken && {
-      token: accessToken.token,
-      expiresOnTimestamp: accessToken.expiresOnTimestamp,
-      refreshAfterTimestamp: accessToken.refreshAfterTimestamp,
-    },
-    refreshToken,
-    account,
-  })
+  return JSON.stringify({ version: 1, accessToken, refreshToken, account })
 }
 
 /**
  * Reads a value written by {@link serializeTokenCacheEntry}, or returns undefined for anything else: not a
- * string, over {@link MAX_TOKEN_CACHE_VALUE_LENGTH}, not JSON, another `version`, a token that is not
- * printable ASCII (at most `MAX_ACCESS_TOKEN_LENGTH`), an account over 1024 characters. Never throws. An
- * access token that is expired at `now` or expires more than `MAX_TOKEN_LIFETIME_MS` (24 h) after it, or
- * whose `refreshAfterTimestamp` is not before its expiry, is left out (the refresh token stays usable);
- * an entry left with neither token is undefined.
+ * string, over {@link MAX_TOKEN_CACHE_VALUE_LENGTH}, not JSON, another `version`, a refresh token that is
+ * not printable ASCII (at most `MAX_ACCESS_TOKEN_LENGTH`), an account that is not a string of at most
+ * 1024 characters, a field that is null. Never throws. The access token passes the token endpoint's rules
+ * (`toAccessToken`: printable ASCII, expiry a number) and must expire 60 s (`MIN_TOKEN_LIFETIME_MS`) to
+ * 24 h (`MAX_TOKEN_LIFETIME_MS`) after `now`; a `refreshAfterTimestamp` not in that lifetime is dropped.
+ * An access token that fails is left out (the refresh token stays usable); an entry left with neither
+ * token is undefined.
  * @param now epoch milliseconds; default `Date.now()`.
  */
 export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): TokenCacheEntry | undefined {
   try {
-    if (typeof value !== 'string' || value.length > MAX_TOKEN_CACHE_VALUE_LENGTH) return undefined
-    const parsed = JSON.parse(value)
-    if (parsed?.version !== 1) return undefined
-    const { accessToken: access, refreshToken, account } = parsed
-    const entry: TokenCacheEntry = {}
-    if (access != null) {
-      const { token, expiresOnTimestamp: expires, refreshAfterTimestamp: refreshAfter } = access
-      if (!isToken(token) || typeof expires !== 'number') return undefined
-      if (expires > now && expires <= now + MAX_TOKEN_LIFETIME_MS && (refreshAfter == null || refreshAfter < expires)) {
-        entry.accessToken = { token, expiresOnTimestamp: expires, tokenType: 'Bearer' }
-        if (refreshAfter != null) entry.accessToken.refreshAfterTimestamp = refreshAfter
-      }
+    const entry: TokenCacheEntry = JSON.parse(typeof value === 'string' && value.length <= MAX_TOKEN_CACHE_VALUE_LENGTH ? value : '')
+    const { accessToken, refreshToken, account } = entry
+    if (
+      (entry as { version?: unknown }).version === 1 &&
+      (refreshToken === undefined || isToken(refreshToken)) &&
+      (account === undefined || (typeof account === 'string' && account.length <= 1024))
+    ) {
+      // Rebuilt, so that no other field of the stored JSON comes along.
+      const parsed: TokenCacheEntry = { refreshToken, account }
+      try {
+        const { token, expiresOnTimestamp: expires, refreshAfterTimestamp: refreshAfter } = accessToken as AccessToken
+        // Over 24 h is refused (toAccessToken would cap it); an absent refreshAfterTimestamp gives NaN, which it ignores.
+        if (expires <= now + MAX_TOKEN_LIFETIME_MS) {
+          parsed.accessToken = toAccessToken(
+            { access_token: token, expires_in: (expires - now) / 1000, refresh_in: ((refreshAfter as number) - now) / 1000 },
+            'tokenCache',
+            now,
+          )
+        }
+      } catch {}
+      if (parsed.accessToken || refreshToken) return parsed
     }
-    if (refreshToken != null) {
-      if (!isToken(refreshToken)) return undefined
-      entry.refreshToken = refreshToken
-    }
-    if (account != null) {
-      if (typeof account !== 'string' || account.length > 1024) return undefined
-      entry.account = account
-    }
-    return entry.accessToken || entry.refreshToken ? entry : undefined
-  } catch {
-    return undefined
-  }
+  } catch {}
 }
 
 /** Options of {@link MemoryTokenCache}. */

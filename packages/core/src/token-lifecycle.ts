@@ -1,4 +1,4 @@
-import { AzcredError, type AzcredErrorCode, type TokenRequestError } from './azcred-error'
+import { AzcredError, type TokenRequestError } from './azcred-error'
 import { ENV_LOG_LEVEL, readEnv } from './env'
 import { abortedError, ignore } from './http'
 import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions, type RetryPolicyOptions } from './retry-policy'
@@ -227,15 +227,8 @@ export class TokenLifecycle {
     this.#retry = retry as Required<RetryOptions>
     checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
     assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
-    const { tokenCache } = config
-    if (tokenCache !== undefined) {
-      assertConfig(
-        typeof tokenCache?.read === 'function' && typeof tokenCache.write === 'function',
-        'tokenCache must be a TokenCache, such as a MemoryTokenCache',
-      )
-      // Without a partition, two apps sharing the cache would share entries.
-      assertConfig(typeof config.cachePartition === 'function', `${config.credentialName} does not support tokenCache yet`)
-    }
+    // Without a partition, two apps sharing the cache would share entries.
+    assertConfig(!config.tokenCache || typeof config.cachePartition === 'function', `${config.credentialName} does not support tokenCache yet`)
     this.#onEvent = onEvent ?? (/^(info|verbose)$/.test(readEnv(ENV_LOG_LEVEL) as string) ? logEvent : undefined)
     this.#jitterFraction = (config.random ?? Math.random)()
   }
@@ -359,7 +352,9 @@ export class TokenLifecycle {
         },
         (error: unknown) => {
           if (refresh) {
-            const { code, status, aadstsCode } = this.#described(error)
+            const { status, aadstsCode } = error as Partial<TokenRequestError>
+            // Only an azcred error's code: another error's `code` could hold anything.
+            const code = AzcredError.isInstance(error) ? error.code : 'UNKNOWN'
             // An aborted refresh (its holder went away) may run again at the next call.
             if (code !== 'AZCRED_ABORTED') entry.nextAttemptAt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
             this.#emit('refresh-failed', request, {
@@ -406,27 +401,40 @@ export class TokenLifecycle {
     return this.#config.refresh?.clockSkewMs ?? 30_000
   }
 
-  /** An error's code and Entra fields for an event: only an azcred error's (another error's fields could hold anything). */
-  #described(error: unknown): { code: AzcredErrorCode | 'UNKNOWN'; status?: number; aadstsCode?: string } {
-    return AzcredError.isInstance(error) ? error : { code: 'UNKNOWN' }
-  }
-
   /**
-   * Runs one `tokenCache` operation on this request's entry, bounded by TOKEN_CACHE_TIMEOUT_MS. Never
-   * rejects: a failure or timeout is a `cache-error` event and undefined.
+   * Reads this request's `tokenCache` entry, or writes `token` (with `response`'s refresh token and
+   * account) to it, within TOKEN_CACHE_TIMEOUT_MS. Never rejects: a failure or timeout is a `cache-error`
+   * event and undefined.
    */
-  async #cache<T>(request: TokenRequest, operation: 'read' | 'write', run: (cache: TokenCache, key: string) => Promise<T>): Promise<T | undefined> {
+  async #cache(request: TokenRequest, token?: AccessToken, response?: TokenResponse): Promise<unknown> {
     let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, timeout)
-    })
+    let timedOut = false
     try {
-      const { authority, clientId, account } = (this.#config.cachePartition as () => { authority: string; clientId: string; account: string })()
-      const { tenantId, scopes, enableCae: cae } = request
-      const key = tokenCacheKey({ kind: 'access_token', authority, clientId, account, tenantId, scopes: scopes.join(' '), cae })
-      return await Promise.race([run(this.#config.tokenCache as TokenCache, key), timeout])
-    } catch (error) {
-      this.#emit('cache-error', request, { operation, reason: error === timeout ? 'timeout' : 'failed' })
+      const { tokenCache, cachePartition } = this.#config as Required<TokenLifecycleConfig>
+      const key = tokenCacheKey({
+        ...cachePartition(),
+        kind: 'access_token',
+        tenantId: request.tenantId,
+        scopes: request.scopes.join(' '),
+        cae: request.enableCae,
+      })
+      return await Promise.race([
+        token
+          ? tokenCache.write(
+              key,
+              serializeTokenCacheEntry({ accessToken: token, refreshToken: response?.refreshToken, account: response?.homeAccountId }),
+              token.expiresOnTimestamp,
+            )
+          : tokenCache.read(key),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            timedOut = true
+            reject()
+          }, TOKEN_CACHE_TIMEOUT_MS)
+        }),
+      ])
+    } catch {
+      this.#emit('cache-error', request, { operation: token ? 'write' : 'read', reason: timedOut ? 'timeout' : 'failed' })
     } finally {
       clearTimeout(timer)
     }
@@ -440,7 +448,7 @@ export class TokenLifecycle {
     const skew = this.#skew
     if (this.#config.tokenCache && request.claims === undefined) {
       // A valid token that is newer than the one held (another credential or process got it) needs no request.
-      const found = parseTokenCacheEntry(await this.#cache(request, 'read', (cache, key) => cache.read(key)))?.accessToken
+      const found = parseTokenCacheEntry(await this.#cache(request))?.accessToken
       if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil) + skew) return { token: found, attempts: 0, cached: true }
     }
     for (let attempt = 1; ; attempt += 1) {
@@ -458,14 +466,10 @@ export class TokenLifecycle {
           throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs')
         }
         entry.blocked.until = 0
-        if (this.#config.tokenCache) {
-          const { refreshToken, homeAccountId: account } = response as TokenResponse
-          const value = serializeTokenCacheEntry({ accessToken: token, refreshToken, account })
-          this.#cache(request, 'write', (cache, key) => cache.write(key, value, token.expiresOnTimestamp))
-        }
+        if (this.#config.tokenCache) this.#cache(request, token, response as TokenResponse)
         return { token, attempts: attempt }
       } catch (error) {
-        const { status, retryAfterMs: asked } = error as Partial<TokenRequestError>
+        const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
         const retryAfterMs = asked && Math.min(asked, MAX_THROTTLE_MS)
         if (status === 429 && retryAfterMs) {
           const until = Date.now() + retryAfterMs
@@ -480,8 +484,8 @@ export class TokenLifecycle {
           if (!refresh) entry.blocked = { until: Date.now() + (retryAfterMs || FAIL_FAST_MS), error }
           throw error
         }
-        const { code, status: shown } = this.#described(error)
-        this.#emit('retry-scheduled', request, { attempt, delayMs, code, status: shown })
+        // Retried errors are azcred errors (isTransient), so `code` is one of theirs.
+        this.#emit('retry-scheduled', request, { attempt, delayMs, code, status })
         await sleep(delayMs, signal)
       }
     }
