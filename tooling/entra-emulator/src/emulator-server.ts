@@ -13,6 +13,7 @@ import { AuthorizationCodeStore, authorizationCodeGrant } from './grant-authoriz
 import { clientCredentialsGrant } from './grant-client-credentials'
 import type { GrantContext, TokenAnswer } from './grant-context'
 import { DEVICE_CODE_GRANT, type DeviceCodeControl, DeviceCodeStore, deviceAuthorization, deviceCodeGrant } from './grant-device-code'
+import { JWT_BEARER_GRANT, onBehalfOfGrant } from './grant-on-behalf-of'
 import { refreshTokenGrant } from './grant-refresh-token'
 import { loopbackTls, trustingFetch } from './loopback-tls'
 import { type RecordedRequest, readRequest } from './recorded-request'
@@ -248,6 +249,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
           return refreshTokenGrant(userGrantContext(tenantId, form, correlationId, request))
         case 'authorization_code':
           return authorizationCodeGrant(userGrantContext(tenantId, form, correlationId, request), authorizationCodes)
+        case JWT_BEARER_GRANT:
+          return onBehalfOfGrant(userGrantContext(tenantId, form, correlationId, request))
         case null:
           return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.", correlationId)
         default:
