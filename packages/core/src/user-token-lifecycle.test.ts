@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { AuthenticationRecord } from './authentication-record'
-import { AzcredError } from './azcred-error'
+import { AzcredError, TokenRequestError } from './azcred-error'
 import { requestTokenGrant } from './entra-token'
-import { MemoryTokenCache, type TokenCache } from './token-cache'
+import { MemoryTokenCache, parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
 import type { TokenEvent } from './token-events'
 import type { TokenRequest } from './token-lifecycle'
 import { type InteractiveSignIn, UserTokenLifecycle, type UserTokenLifecycleConfig } from './user-token-lifecycle'
@@ -389,6 +389,10 @@ describe('interactive path', () => {
     const cancelled = userLifecycle({ interactive: async () => Promise.reject(new DOMException('the user closed the window', 'AbortError')) })
     expect((await failureOf(cancelled.lifecycle.getToken(VAULT))).code).toBe('AZCRED_AUTHENTICATION_CANCELLED')
     expect((await failureOf(cancelled.lifecycle.authenticate(VAULT))).code).toBe('AZCRED_AUTHENTICATION_CANCELLED')
+    const declined = userLifecycle({
+      interactive: async () => Promise.reject(new TokenRequestError('the user declined', { status: 400, error: 'authorization_declined' })),
+    })
+    expect((await failureOf(declined.lifecycle.getToken(VAULT))).code).toBe('AZCRED_AUTHENTICATION_CANCELLED')
 
     let calls = 0
     const failing = userLifecycle({
@@ -449,6 +453,20 @@ describe('accounts and a shared cache', () => {
     expect(calls.read).toBeGreaterThan(0)
   })
 
+  it('before a sign-in no cache entry is read: an app-only token of the same client is never served to a user', async () => {
+    const cache = new MemoryTokenCache()
+    const partition = { authority: endpoint.authorityHost, clientId: CLIENT, tenantId: TENANT, scopes: VAULT, cae: false }
+    const appOnly = serializeTokenCacheEntry({ accessToken: { token: 'app-only-token', expiresOnTimestamp: Date.now() + 3_600_000 } })
+    await cache.write(tokenCacheKey({ kind: 'access_token', account: '', ...partition }), appOnly, Date.now() + 3_600_000)
+    const { lifecycle, signIns } = userLifecycle({ tokenCache: cache })
+    expect((await lifecycle.getToken(VAULT)).token).not.toBe('app-only-token')
+    expect(signIns).toHaveLength(1)
+    // The user's own entry is written under the account.
+    const own = parseTokenCacheEntry(await cache.read(tokenCacheKey({ kind: 'access_token', account: `${USER.uid}.${USER.utid}`, ...partition })))
+    expect(own?.account).toBe(`${USER.uid}.${USER.utid}`)
+    expect(own?.refreshToken).toBeUndefined()
+  })
+
   it('a record for another clientId or authority host is AZCRED_CONFIG_INVALID', () => {
     const wrongClient = { ...recordFor(), clientId: '00000000-0000-0000-0000-000000000001' }
     expect(() => userLifecycle({ authenticationRecord: wrongClient })).toThrow(/another clientId/)
@@ -466,10 +484,13 @@ describe('accounts and a shared cache', () => {
       remove: () => Promise.reject(new Error('disk on fire')),
       scrub: () => Promise.resolve(),
     }
-    const { lifecycle } = userLifecycle({ tokenCache: broken })
+    const { lifecycle, events } = userLifecycle({ tokenCache: broken })
     await lifecycle.getToken(VAULT)
     await lifecycle.getToken(STORAGE)
     expect(endpoint.grants('refresh_token')).toHaveLength(1)
+    const cacheErrors = events.filter((event) => event.type === 'cache-error')
+    expect(cacheErrors.map((event) => event.type === 'cache-error' && event.operation)).toEqual(expect.arrayContaining(['read', 'write']))
+    expect(JSON.stringify(events)).not.toMatch(/fire|PLANTED/)
   })
 })
 

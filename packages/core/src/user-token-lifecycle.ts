@@ -95,7 +95,9 @@ interface SignIn {
 /** A refresh token lives 90 days in Entra ID (sliding); a cache entry of one is kept that long. */
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 86_400_000
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined)
+// A claim fit for an AuthenticationRecord field: a non-empty string, no control or format characters, at most 256.
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '').slice(0, 256) || undefined : undefined
 const isInteractionRequired = (error: unknown): boolean => AzcredError.isInstance(error) && error.code === 'AZCRED_INTERACTION_REQUIRED'
 const engineKey = (request: TokenRequest): string => `${[...request.scopes].sort().join(' ')}\n${request.tenantId.toLowerCase()}\n${request.enableCae}`
 
@@ -163,10 +165,8 @@ export class UserTokenLifecycle {
       tokenCache === undefined || ['read', 'write', 'remove'].every((name) => typeof (tokenCache as unknown as Record<string, unknown>)[name] === 'function'),
       'tokenCache must implement read, write and remove',
     )
-    assertConfig(
-      ['disableAutomaticAuthentication'].every((name) => [undefined, true, false].includes((config as unknown as Record<string, unknown>)[name] as boolean)),
-      'disableAutomaticAuthentication must be a boolean',
-    )
+    const { disableAutomaticAuthentication: disable } = config
+    assertConfig(disable === undefined || typeof disable === 'boolean', 'disableAutomaticAuthentication must be a boolean')
     if (record !== undefined) {
       const fields = ['authority', 'homeAccountId', 'clientId', 'tenantId', 'username'] as const
       assertConfig(
@@ -437,21 +437,23 @@ export class UserTokenLifecycle {
   /** Takes in a token answer: the account (after a sign-in, or when none is known yet) and the newest refresh token. */
   async #accept(response: TokenResponse, request: TokenRequest, signedIn: boolean): Promise<void> {
     const previous = this.#record
-    const homeAccountId = text(response.homeAccountId)
+    const homeAccountId = response.homeAccountId
+    if (signedIn && previous !== undefined && previous.homeAccountId !== homeAccountId) {
+      // Another user signed in (or one Entra did not name): nothing kept for the previous one is served any more.
+      this.#engine.clear()
+      this.#refreshToken = undefined
+      this.#record = undefined
+    }
     if (homeAccountId !== undefined && (signedIn || previous === undefined)) {
       const claims = response.idTokenClaims ?? {}
-      const sameAccount = previous?.homeAccountId === homeAccountId
-      if (previous !== undefined && !sameAccount) {
-        // Another user signed in: nothing cached in memory for the previous one is served any more.
-        this.#engine.clear()
-        this.#refreshToken = undefined
-      }
+      const tid = text(claims.tid)
       this.#record = Object.freeze({
         authority: hostOf(this.#config.authorityHost),
         homeAccountId,
         clientId: this.#config.clientId,
-        tenantId: text(claims.tid) ?? homeAccountId.split('.')[1] ?? this.#config.tenantId,
-        username: text(claims.preferred_username) ?? text(claims.upn) ?? text(claims.email) ?? (sameAccount ? previous.username : ''),
+        tenantId: tid !== undefined && /^[\w.-]+$/.test(tid) ? tid : (homeAccountId.split('.')[1] as string),
+        username:
+          text(claims.preferred_username) ?? text(claims.upn) ?? text(claims.email) ?? (previous?.homeAccountId === homeAccountId ? previous.username : ''),
       })
     }
     const { refreshToken } = response
