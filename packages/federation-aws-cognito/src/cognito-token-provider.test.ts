@@ -396,7 +396,7 @@ describe('the transport: no redirect followed, bounded in time, configuration ch
       const error = await createCognitoTokenProvider({ identityPoolId: POOL, logins, clientConfig: { endpoint: redirecting.endpoint, credentials } })
         .getFederatedToken({ audience: 'x' })
         .catch((caught: unknown) => caught)
-      expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', retryable: false })
+      expect(error).toMatchObject({ code: 'AZCRED_TOKEN_REQUEST_FAILED', status, retryable: false })
       expect((error as Error).message).toContain(`HTTP ${status} redirecting to ${target.endpoint};`)
       expect(seen(error)).not.toContain('planted-login-token')
       expect(redirecting.requests).toEqual(['AWSCognitoIdentityService.GetId'])

@@ -133,9 +133,9 @@ function cognitoFailure(operation: string) {
       try {
         target = new URL(failure.$response?.headers?.location ?? '').origin
       } catch {}
-      throw new AzcredError(
-        'AZCRED_TOKEN_REQUEST_FAILED',
+      throw new TokenRequestError(
         `AWS Cognito Identity answered ${operation} with HTTP ${status} redirecting to ${target.slice(0, 100)}; redirects are never followed: check region and clientConfig.endpoint`,
+        { status },
         { retryable: false },
       )
     }
