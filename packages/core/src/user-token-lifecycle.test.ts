@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { AuthenticationRecord } from './authentication-record'
-import { AzcredError, TokenRequestError } from './azcred-error'
+import { AzcredError, InteractionRequiredError, TokenRequestError } from './azcred-error'
 import { requestTokenGrant } from './entra-token'
 import { MemoryTokenCache, parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
 import type { TokenEvent } from './token-events'
@@ -300,6 +300,8 @@ describe('interactive path', () => {
     const error = await failureOf(lifecycle.getToken(VAULT))
     expect(error.code).toBe('AZCRED_INTERACTION_REQUIRED')
     expect(error.message).toContain('authenticate()')
+    expect(error).toBeInstanceOf(InteractionRequiredError)
+    expect(error.errorCodes).toEqual([])
     expect(signIns).toHaveLength(0)
     expect(endpoint.requests).toHaveLength(0)
 

@@ -1,5 +1,5 @@
 import type { AuthenticationRecord } from './authentication-record'
-import { AzcredError, toInteractionRequired } from './azcred-error'
+import { AzcredError, InteractionRequiredError, toInteractionRequired } from './azcred-error'
 import type { ClientAuthentication } from './client-authentication'
 import type { EntraCredentialOptions } from './credential-options'
 import { requestTokenGrant } from './entra-token'
@@ -278,8 +278,7 @@ export class UserTokenLifecycle {
     if (background || interactive === undefined || disableAutomaticAuthentication === true) {
       throw (
         refused ??
-        new AzcredError(
-          'AZCRED_INTERACTION_REQUIRED',
+        new InteractionRequiredError(
           background
             ? `${credentialName}: the background refresh has no refresh token to redeem; the user must sign in again (call getToken or authenticate)`
             : interactive === undefined
@@ -299,8 +298,7 @@ export class UserTokenLifecycle {
     await this.#waitFor(signIn, request.abortSignal)
     const response = this.#takeHandoff(request) ?? (await this.#silent(request))
     if (response !== undefined) return response
-    throw new AzcredError(
-      'AZCRED_INTERACTION_REQUIRED',
+    throw new InteractionRequiredError(
       `${this.#config.credentialName}: the sign-in returned no refresh token for these scopes: sign in again for them with authenticate()`,
     )
   }
