@@ -253,12 +253,13 @@ describe('silent path: refresh tokens', () => {
     const { cache, inner } = countingCache()
     const { lifecycle, signIns } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
     await lifecycle.authenticate(VAULT)
-    const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}'
-    endpoint.refusal = { error: 'invalid_grant', error_codes: [50076], claims }
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1795975200"}}}'
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [50173], claims }
 
     const error = await failureOf(lifecycle.getToken(STORAGE))
     expect(error.code).toBe('AZCRED_INTERACTION_REQUIRED')
     expect(error.claims).toBe(claims)
+    expect(error.aadstsCode).toBe('AADSTS50173')
     expect(signIns).toHaveLength(1)
     // Forgotten in memory and in the cache: the next call sends nothing.
     const redemptions = endpoint.grants('refresh_token').length
@@ -268,6 +269,19 @@ describe('silent path: refresh tokens', () => {
     const restarted = userLifecycle({ tokenCache: inner, authenticationRecord: lifecycle.authenticationRecord, disableAutomaticAuthentication: true })
     expect((await failureOf(restarted.lifecycle.getToken(GRAPH))).code).toBe('AZCRED_INTERACTION_REQUIRED')
     expect(endpoint.grants('refresh_token')).toHaveLength(redemptions)
+  })
+
+  it('a refresh token refused for MFA on one resource (claims) still serves the others', async () => {
+    const { lifecycle, signIns } = userLifecycle({ disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    const claims = '{"access_token":{"capolids":{"essential":true,"values":["c1"]}}}'
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [50076], claims }
+    const error = await failureOf(lifecycle.getToken(STORAGE))
+    expect(error).toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED', claims, aadstsCode: 'AADSTS50076' })
+    endpoint.refusal = undefined
+    await lifecycle.getToken(GRAPH)
+    expect(endpoint.grants('refresh_token').map((form) => form.refresh_token)).toEqual([endpoint.issuedRefreshTokens[0], endpoint.issuedRefreshTokens[0]])
+    expect(signIns).toHaveLength(1)
   })
 
   it('a refused refresh token leads a caller to the sign-in, which receives Entra claims challenge', async () => {

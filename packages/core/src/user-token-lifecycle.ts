@@ -101,6 +101,18 @@ const text = (value: unknown): string | undefined =>
 const isInteractionRequired = (error: unknown): boolean => AzcredError.isInstance(error) && error.code === 'AZCRED_INTERACTION_REQUIRED'
 const engineKey = (request: TokenRequest): string => `${[...request.scopes].sort().join(' ')}\n${request.tenantId.toLowerCase()}\n${request.enableCae}`
 
+// Entra codes meaning the refresh token itself is dead (expired, revoked, idle, password changed), and
+// codes asking for consent or multi-factor authentication, after which the refresh token still serves
+// other scopes and tenants. PROTOCOL.md, "Refresh tokens and interaction".
+const DEAD_REFRESH_TOKEN = [70008, 50173, 700082, 700084, 50132, 50133]
+const STEP_UP = [65001, 50076, 50078, 50079, 50158]
+
+/** True when Entra's refusal means the refresh token can never be redeemed again (not a consent or MFA step for these scopes). */
+function isDead(refusal: InteractionRequiredError): boolean {
+  const { errorCodes: codes, error, claims } = refusal
+  return codes.some((code) => DEAD_REFRESH_TOKEN.includes(code)) || (error === 'invalid_grant' && !claims && !codes.some((code) => STEP_UP.includes(code)))
+}
+
 /** `host[:port]` of an authority host or of an `AuthenticationRecord.authority` (`login.microsoftonline.com[/tenant]`). */
 function hostOf(authority: string): string {
   return `${authority.replace(/^[a-z][a-z\d+.-]*:\/\//i, '').split('/')[0]}`.toLowerCase()
@@ -124,8 +136,10 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignalLike | undefin
  * - *silent*: the engine's memory and `tokenCache`, then the newest refresh token redeemed for the
  *   scopes asked (`grant_type=refresh_token`, any resource the user consented to, with the client
  *   authentication of a confidential client). Entra's rotated refresh token replaces the old one in
- *   memory and in the cache. A refresh token Entra refuses as expired, revoked or needing consent or
- *   MFA is forgotten and the path ends with `AZCRED_INTERACTION_REQUIRED` (with Entra's `claims`).
+ *   memory and in the cache. A refresh token Entra refuses ends the path with
+ *   `AZCRED_INTERACTION_REQUIRED` (with Entra's `claims`); when it is expired or revoked (AADSTS70008,
+ *   50173, 700082, 700084, 50132, 50133, or `invalid_grant` with no consent or MFA code) it is also
+ *   forgotten, in memory and in the cache, while one refused for consent or MFA keeps serving other scopes.
  *   A background refresh runs only this path; when it needs interaction the engine's
  *   `refresh-failed` event says so and the old token is served until it expires.
  * - *interactive*: the credential's sign-in, only for a caller (`getToken` or `authenticate`), never
@@ -419,13 +433,14 @@ export class UserTokenLifecycle {
       } catch (error) {
         const refused = toInteractionRequired(error)
         if (!isInteractionRequired(refused)) throw error
-        // Another credential sharing the cache may have rotated it: its newest is tried once.
+        // Another credential sharing the cache may have rotated it: its newest is tried once. A dead
+        // refresh token is forgotten; one refused for a consent or MFA step still serves other scopes.
         const newest = await this.#cachedRefreshToken(request)
         if (attempt === 1 && newest !== undefined && newest !== refreshToken) {
           refreshToken = newest
           continue
         }
-        await this.#forgetRefreshToken(request, refreshToken)
+        if (isDead(refused as InteractionRequiredError)) await this.#forgetRefreshToken(request, refreshToken)
         throw refused
       }
     }
