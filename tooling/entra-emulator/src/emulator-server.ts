@@ -244,6 +244,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
         case 'client_credentials':
           return clientCredentialsGrant(context)
         case DEVICE_CODE_GRANT:
+        case 'device_code': // what MSAL sends; Entra accepts both
           return deviceCodeGrant(userGrantContext(tenantId, form, correlationId, request), deviceCodes)
         case 'refresh_token':
           return refreshTokenGrant(userGrantContext(tenantId, form, correlationId, request))

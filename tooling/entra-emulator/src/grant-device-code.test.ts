@@ -62,6 +62,15 @@ describe('device code', () => {
     expect(emulator.deviceCodes.polls(code.user_code)).toHaveLength(3)
   })
 
+  it("accepts MSAL's grant_type spelling device_code", async () => {
+    const app = emulator.registerApp({ publicClient: true })
+    const user = emulator.addUser({ username: 'msal.spelling@contoso.onmicrosoft.com' })
+    const code = await start(app.clientId)
+    emulator.deviceCodes.approve(code.user_code, user.username)
+    const answer = await postForm(emulator, 'token', { grant_type: 'device_code', client_id: app.clientId, device_code: code.device_code })
+    expect(answer.status).toBe(200)
+  })
+
   it('sends no id token without openid and no refresh token without offline_access', async () => {
     const app = emulator.registerApp({ publicClient: true })
     const user = emulator.addUser({ username: 'bob@contoso.onmicrosoft.com' })
