@@ -1,2 +1,4 @@
-export type { ClientCertificateCredentialOptions, ClientCertificatePemConfiguration } from './client-certificate-credential'
+export type { ClientCertificateAuthenticationOptions, ClientCertificatePemConfiguration } from './client-certificate-authentication'
+export { clientCertificateAuthentication } from './client-certificate-authentication'
+export type { ClientCertificateCredentialOptions } from './client-certificate-credential'
 export { ClientCertificateCredential } from './client-certificate-credential'

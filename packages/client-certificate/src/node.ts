@@ -1,14 +1,15 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { AzcredError, assertNonEmpty, systemErrorCode } from '@azcred/core'
+import { AzcredError, assertNonEmpty, type ClientAuthentication, systemErrorCode } from '@azcred/core'
 import { DAMAGED } from './certificate-pem'
 import {
-  type ClientCertificateCredentialOptions,
+  type ClientCertificateAuthenticationOptions,
   type ClientCertificatePemConfiguration,
-  ClientCertificateCredential as PemClientCertificateCredential,
-} from './client-certificate-credential'
+  clientCertificateAuthentication as pemClientCertificateAuthentication,
+} from './client-certificate-authentication'
+import { type ClientCertificateCredentialOptions, ClientCertificateCredential as PemClientCertificateCredential } from './client-certificate-credential'
 
-export type { ClientCertificateCredentialOptions, ClientCertificatePemConfiguration }
+export type { ClientCertificateAuthenticationOptions, ClientCertificateCredentialOptions, ClientCertificatePemConfiguration }
 
 /** A certificate file (PEM with the private key and certificate chain). */
 export interface ClientCertificatePathConfiguration {
@@ -63,6 +64,31 @@ function normalizeKey(pem: unknown, password: string | undefined): unknown {
   return (pem as string).replace(block, pkcs8.trim())
 }
 
+/** The PEM configuration of a Node certificate argument: a path read, PEM text as is, an encrypted key decrypted. */
+function readCertificate(
+  certificate: string | ClientCertificatePathConfiguration | ClientCertificateEncryptedPemConfiguration,
+): ClientCertificatePemConfiguration {
+  const configuration: Partial<ClientCertificatePathConfiguration & ClientCertificatePemConfiguration> =
+    typeof certificate !== 'string' ? { ...certificate } : certificate.includes('-----BEGIN') ? { certificate } : { certificatePath: certificate }
+  const pem = 'certificatePath' in configuration ? readPem(configuration.certificatePath) : configuration.certificate
+  return { certificate: normalizeKey(pem, configuration.certificatePassword) as string }
+}
+
+/**
+ * `clientCertificateAuthentication` for Node: everything the runtime-agnostic one does, plus a PEM
+ * file path and encrypted private keys (`certificatePassword`), read once, here. A string argument is
+ * a path, unless it is PEM text itself.
+ * @throws AzcredError AZCRED_CONFIG_INVALID for an empty or unreadable path, PEM text passed as
+ * `certificatePath`, a wrong password, and every check of the PEM itself.
+ * @example const clientAuthentication = clientCertificateAuthentication('/etc/app/cert.pem')
+ */
+export function clientCertificateAuthentication(
+  certificate: string | ClientCertificatePathConfiguration | ClientCertificateEncryptedPemConfiguration,
+  options: ClientCertificateAuthenticationOptions = {},
+): ClientAuthentication {
+  return pemClientCertificateAuthentication(readCertificate(certificate), options)
+}
+
 /**
  * `ClientCertificateCredential` for Node: everything the runtime-agnostic one does, plus a PEM
  * file path (as `@azure/identity` takes it) and encrypted private keys (`certificatePassword`). A
@@ -78,9 +104,6 @@ export class ClientCertificateCredential extends PemClientCertificateCredential 
     certificate: string | ClientCertificatePathConfiguration | ClientCertificateEncryptedPemConfiguration,
     options: ClientCertificateCredentialOptions = {},
   ) {
-    const configuration: Partial<ClientCertificatePathConfiguration & ClientCertificatePemConfiguration> =
-      typeof certificate !== 'string' ? { ...certificate } : certificate.includes('-----BEGIN') ? { certificate } : { certificatePath: certificate }
-    const pem = 'certificatePath' in configuration ? readPem(configuration.certificatePath) : configuration.certificate
-    super(tenantId, clientId, { certificate: normalizeKey(pem, configuration.certificatePassword) as string }, options)
+    super(tenantId, clientId, readCertificate(certificate), options)
   }
 }
