@@ -174,7 +174,9 @@ const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_require
  */
 export function toInteractionRequired(error: unknown): unknown {
   if (!AzcredError.isInstance(error) || error.code !== 'AZCRED_TOKEN_REQUEST_FAILED') return error
-  const { errorCodes, status, error: oauthError, traceId, correlationId, claims } = error
+  const { errorCodes, status, traceId, correlationId, claims } = error
+  // Entra's error is a word (`invalid_grant`); anything else is not shown.
+  const oauthError = /^\w{1,64}$/.test(error.error as string) ? error.error : undefined
   const codes = errorCodes ?? []
   const has = (list: number[]): boolean => codes.some((code) => list.includes(code))
   if (has(BLOCKED) || !(INTERACTION_ERRORS.test(oauthError as string) || has(CONSENT) || has(SIGN_IN_AGAIN) || has(MFA))) return error
