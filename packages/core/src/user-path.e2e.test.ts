@@ -26,6 +26,8 @@ const STORAGE = 'https://storage.azure.com/.default'
 const VAULT = 'https://vault.azure.net/.default'
 const GRAPH = 'https://graph.microsoft.com/.default'
 const ARM = 'https://management.azure.com/.default'
+/** How long a vi.waitFor may take on a loaded 2-core machine. */
+const EVENTUALLY = { timeout: 5_000 }
 
 /** Every secret the emulator handed out during the run, read from the answers (never from our code). */
 const issuedSecrets = new Set<string>()
@@ -200,13 +202,13 @@ describe.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge')('the user path again
     const token = credential.getToken(STORAGE)
     const pending = await emulator.deviceCodes.waitForPending({ clientId, timeoutMs: 5_000 })
     emulator.deviceCodes.slowDown(pending.userCode, 1)
-    await vi.waitFor(() => expect(emulator.deviceCodes.polls(pending.userCode).length).toBeGreaterThanOrEqual(2), { timeout: 5_000 })
+    await vi.waitFor(() => expect(emulator.deviceCodes.polls(pending.userCode).length).toBeGreaterThanOrEqual(2), EVENTUALLY)
     emulator.deviceCodes.approve(pending.userCode, username)
     expect(audienceOf(await token)).toBe('https://storage.azure.com')
     const polls = emulator.deviceCodes.polls(pending.userCode)
     const gaps = polls.slice(1).map((at, index) => at - (polls[index] ?? 0))
-    // The first poll answered slow_down: the next waited interval + 5 s (scaled), the others the interval.
-    expect(gaps[0]).toBeGreaterThanOrEqual(6 * SECOND_MS - 5)
+    // One poll answered slow_down: the wait after it was interval + 5 s (scaled); every other the interval.
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(6 * SECOND_MS - 5)
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(SECOND_MS - 5)
     expect(credential.lifecycle.authenticationRecord).toMatchObject({ username, clientId, tenantId: emulator.tenantId })
     expose(credential.lifecycle) // the core object (the test wrapper keeps secrets in public fields on purpose)
@@ -290,7 +292,7 @@ describe.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge')('the user path again
     const controller = new AbortController()
     const waiting = credential.getToken(STORAGE, { abortSignal: controller.signal })
     const pending = await emulator.deviceCodes.waitForPending({ clientId, timeoutMs: 5_000 })
-    await vi.waitFor(() => expect(emulator.deviceCodes.polls(pending.userCode).length).toBeGreaterThanOrEqual(2), { timeout: 5_000 })
+    await vi.waitFor(() => expect(emulator.deviceCodes.polls(pending.userCode).length).toBeGreaterThanOrEqual(2), EVENTUALLY)
     controller.abort()
     await expect(waiting).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
     const pollsAtAbort = emulator.deviceCodes.polls(pending.userCode).length
@@ -339,7 +341,7 @@ describe.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge')('the user path again
     await approveNext(emulator, clientId, username)
     const record = await signedIn
     const token = await first.getToken(STORAGE)
-    await vi.waitFor(() => expect(keys.length).toBeGreaterThanOrEqual(2)) // the engine's write is not awaited
+    await vi.waitFor(() => expect(keys.length).toBeGreaterThanOrEqual(2), EVENTUALLY) // the engine's write is not awaited
 
     const second = new DeviceCodeTestCredential(emulator, clientId, { tokenCache: counting, authenticationRecord: record, silentOnly: true })
     const requestsBefore = emulator.requests.length
@@ -459,7 +461,7 @@ describe.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge')('the user path again
     await approveNext(emulator, clientId, username)
     const record = await signedIn
     await first.getToken(STORAGE)
-    await vi.waitFor(() => expect(keys.size).toBeGreaterThanOrEqual(2)) // refresh-token entry and access-token entry
+    await vi.waitFor(() => expect(keys.size).toBeGreaterThanOrEqual(2), EVENTUALLY) // refresh-token entry and access-token entry
     // A copy of that cache with the refresh token replaced by the planted one.
     const planted = new MemoryTokenCache()
     const issued = first.refreshTokensIssued[0] ?? 'none'
@@ -502,16 +504,16 @@ describe.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge')('background refreshe
       // 1. Past refresh_in: the old token is served at once and a refresh-token redemption runs behind it.
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 })
       expect((await credential.getToken(STORAGE)).token).toBe(token.token)
-      await vi.waitFor(() => expect(refreshes()).toBe(1))
-      await vi.waitFor(async () => expect((await credential.getToken(STORAGE)).token).not.toBe(token.token))
+      await vi.waitFor(() => expect(refreshes()).toBe(1), EVENTUALLY)
+      await vi.waitFor(async () => expect((await credential.getToken(STORAGE)).token).not.toBe(token.token), EVENTUALLY)
       const renewed = await credential.getToken(STORAGE)
 
       // 2. The refresh token is revoked: the next background refresh is refused and ends there.
       refreshing.refreshTokens.revoke(user)
       vi.setSystemTime(Date.now() + 61_000)
       expect((await credential.getToken(STORAGE)).token).toBe(renewed.token) // still valid: served
-      await vi.waitFor(() => expect(refreshes()).toBe(2))
-      await vi.waitFor(() => expect(credential.events.some((event) => event.type === 'refresh-failed')).toBe(true))
+      await vi.waitFor(() => expect(refreshes()).toBe(2), EVENTUALLY)
+      await vi.waitFor(() => expect(credential.events.some((event) => event.type === 'refresh-failed')).toBe(true), EVENTUALLY)
       const failed = credential.events.find((event) => event.type === 'refresh-failed') as { code?: string } | undefined
       expect(failed?.code).toBe('AZCRED_INTERACTION_REQUIRED')
       await new Promise((resolve) => setTimeout(resolve, 10 * SECOND_MS))
