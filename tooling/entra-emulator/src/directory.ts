@@ -196,6 +196,12 @@ export class Directory {
   findApp(tenantId: string, clientId: string): EmulatedApp | undefined {
     return this.#apps.get(`${tenantId.toLowerCase()}|${clientId.toLowerCase()}`)
   }
+
+  /** The first app registered with this client id in any tenant (for `common` / `organizations`). */
+  findAppInAnyTenant(clientId: string): EmulatedApp | undefined {
+    for (const app of this.#apps.values()) if (app.clientId.toLowerCase() === clientId.toLowerCase()) return app
+    return undefined
+  }
 }
 
 const withoutTrailingSlash = (value: string): string => value.replace(/\/$/, '')

@@ -207,7 +207,25 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     }
     const tenantSegment = segments[0] ?? ''
     const rest = segments.slice(1).join('/')
-    const tenantId = directory.resolveTenant(tenantSegment)
+    let tenantId = directory.resolveTenant(tenantSegment)
+    if (tenantId === undefined && MULTI_TENANT_SEGMENTS.has(tenantSegment.toLowerCase())) {
+      // `common` / `organizations`: metadata with Entra's `{tenantid}` issuer template; user endpoints act in the
+      // tenant of the app named by client_id (a user of another tenant cannot sign in there: a limitation).
+      if (method === 'GET' && rest === 'v2.0/.well-known/openid-configuration') {
+        return {
+          status: 200,
+          body: { ...openIdConfiguration(origin, tenantSegment, '{tenantid}'), jwks_uri: `${origin}/${tenantSegment}/discovery/v2.0/keys` },
+        }
+      }
+      if (method === 'GET' && rest === 'discovery/v2.0/keys') return { status: 200, body: signer.jwks }
+      if (method === 'POST' && rest === 'oauth2/v2.0/authorize') return authorizePage.submit(form, tenantSegment)
+      const userEndpoint =
+        (method === 'GET' && rest === 'oauth2/v2.0/authorize') ||
+        (method === 'POST' && rest === 'oauth2/v2.0/devicecode') ||
+        (method === 'POST' && rest === 'oauth2/v2.0/token' && form.get('grant_type') !== 'client_credentials')
+      const clientId = method === 'GET' ? url.searchParams.get('client_id') : form.get('client_id')
+      if (userEndpoint && clientId !== null) tenantId = directory.findAppInAnyTenant(clientId)?.tenantId
+    }
     if (tenantId === undefined) {
       return entraError(
         400,
@@ -372,6 +390,8 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
   }
 }
 
+/** Tenant path segments that name no one tenant. */
+const MULTI_TENANT_SEGMENTS = new Set(['common', 'organizations'])
 /** `azp` of {@link EntraEmulator.issueUserToken} tokens when no client is named. */
 const EMULATED_USER_CLIENT_ID = '5d1f1c6e-0000-4000-8000-00000000e1e1'
 const withoutTrailingSlash = (resource: string): string => resource.replace(/\/$/, '')

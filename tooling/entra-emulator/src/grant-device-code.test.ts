@@ -62,6 +62,35 @@ describe('device code', () => {
     expect(emulator.deviceCodes.polls(code.user_code)).toHaveLength(3)
   })
 
+  it('serves organizations and common: the metadata issuer template, and user endpoints in the tenant of the app', async () => {
+    const app = emulator.registerApp({ publicClient: true })
+    const user = emulator.addUser({ username: 'multi@contoso.onmicrosoft.com' })
+    const metadata = (await (await emulator.fetch(`${emulator.url}/organizations/v2.0/.well-known/openid-configuration`)).json()) as Record<string, string>
+    expect(metadata).toMatchObject({
+      issuer: `${emulator.url}/{tenantid}/v2.0`,
+      token_endpoint: `${emulator.url}/organizations/oauth2/v2.0/token`,
+      jwks_uri: `${emulator.url}/organizations/discovery/v2.0/keys`,
+    })
+    expect((await emulator.fetch(metadata.jwks_uri ?? '')).status).toBe(200)
+    const started = await postForm(emulator, 'devicecode', { client_id: app.clientId, scope: 'openid' }, 'common')
+    emulator.deviceCodes.approve(String(started.body.user_code), user.username)
+    const answer = await postForm(
+      emulator,
+      'token',
+      { grant_type: DEVICE_CODE, client_id: app.clientId, device_code: String(started.body.device_code) },
+      'organizations',
+    )
+    expect(answer.status).toBe(200)
+    expect((await postForm(emulator, 'devicecode', { client_id: 'unknown', scope: 'openid' }, 'common')).body.error_codes).toEqual([90002])
+    const appOnly = await postForm(
+      emulator,
+      'token',
+      { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'api://x/.default' },
+      'common',
+    )
+    expect(appOnly.body.error_codes).toEqual([90002]) // unchanged: client credentials need a tenant
+  })
+
   it("accepts MSAL's grant_type spelling device_code", async () => {
     const app = emulator.registerApp({ publicClient: true })
     const user = emulator.addUser({ username: 'msal.spelling@contoso.onmicrosoft.com' })

@@ -55,6 +55,18 @@ describe('official @azure/identity', () => {
     expect(emulator.requestsTo('/oauth2/v2.0/token').at(-1)?.form).toMatchObject({ grant_type: 'refresh_token', client_id: app.clientId })
   })
 
+  it("DeviceCodeCredential with the official defaults (tenant 'organizations', the Azure CLI's client id)", async () => {
+    const app = emulator.registerApp({ publicClient: true, clientId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' })
+    const user = emulator.addUser({ username: 'defaults.user@contoso.onmicrosoft.com' })
+    const credential = new DeviceCodeCredential({
+      ...officialOptions(),
+      userPromptCallback: (info) => emulator.deviceCodes.approve(info.userCode, user.username),
+    })
+    const token = await credential.getToken('https://management.azure.com/.default')
+    expect(decodeJwt(token.token)).toMatchObject({ aud: 'https://management.azure.com', oid: user.oid, tid: user.tenantId, azp: app.clientId })
+    expect(emulator.requestsTo('/organizations/oauth2/v2.0/devicecode')).toHaveLength(1)
+  })
+
   it('DeviceCodeCredential sees a declined sign-in as an error', async () => {
     const app = emulator.registerApp({ publicClient: true })
     const credential = new DeviceCodeCredential({
