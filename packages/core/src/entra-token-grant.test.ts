@@ -99,7 +99,7 @@ describe('requestTokenGrant: the form each grant sends', () => {
     expect(hits).toHaveLength(1)
     expect(hits[0]?.path).toBe(`/${TENANT}/oauth2/v2.0/token`)
     expect(hits[0]?.body).toBe(
-      `grant_type=refresh_token&client_id=${CLIENT}&refresh_token=${REFRESH}&scope=https%3A%2F%2Fgraph.microsoft.com%2FUser.Read+offline_access`,
+      `grant_type=refresh_token&refresh_token=${REFRESH}&client_id=${CLIENT}&scope=https%3A%2F%2Fgraph.microsoft.com%2FUser.Read+offline_access`,
     )
     expect(response).toMatchObject({
       accessToken: { token: ACCESS, tokenType: 'Bearer' },
@@ -129,7 +129,7 @@ describe('requestTokenGrant: the form each grant sends', () => {
       clientAuthentication: authentication,
       request: tokenRequest({ abortSignal: controller.signal }),
     })
-    expect(Object.keys(hits[0]?.form ?? {})).toEqual(['grant_type', 'client_id', 'refresh_token', 'scope', 'client_assertion_type', 'client_assertion'])
+    expect(Object.keys(hits[0]?.form ?? {})).toEqual(['grant_type', 'refresh_token', 'client_id', 'scope', 'client_assertion_type', 'client_assertion'])
     expect(hits[0]?.form).toMatchObject({ client_id: CLIENT, scope: 'https://graph.microsoft.com/User.Read offline_access', client_assertion: `${ASSERTION}1` })
     expect(contexts).toEqual([{ tenantId: TENANT, authorityHost, clientId: CLIENT, forceRefresh: false, abortSignal: controller.signal }])
   })

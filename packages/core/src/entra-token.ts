@@ -106,20 +106,19 @@ async function sendTokenGrant<T>(input: TokenGrantRequest, read: ResponseReader<
   const { request, clientAuthentication: authentication, authorityHost, clientId } = input
   const { tenantId, abortSignal } = request
   const claims = tokenRequestClaims(request.claims, request.enableCae)
-  const hints = authentication?.hints ? { ...authentication.hints, ...input.hints } : input.hints
+  const hints = { ...authentication?.hints, ...input.hints }
   const send = async (forceRefresh: boolean): Promise<T> => {
     const fields = (await authentication?.formFields({ tenantId, authorityHost, clientId, forceRefresh, abortSignal })) ?? {}
-    const form: Record<string, string> = { grant_type: '', client_id: '', ...input.grant, ...fields }
-    form.client_id = clientId
-    form.scope = request.scopes.join(' ')
+    // client_id and scope are set after the grant's own fields, so those cannot replace them.
+    const form: Record<string, string> = { ...input.grant, client_id: clientId, ...fields, scope: request.scopes.join(' ') }
     if (claims !== undefined) form.claims = claims
     try {
       // The input's fetch and timeoutMs pass through; the engine's signal ends the request.
-      return await postTokenForm({ authorityHost, tenantId, form, hints, fetch: input.fetch, timeoutMs: input.timeoutMs, abortSignal }, read)
+      return await postTokenForm({ ...input, tenantId, form, hints, abortSignal }, read)
     } catch (error) {
       const refreshOn = authentication?.refreshOn
       if (!(error instanceof TokenRequestError)) throw error
-      if (!forceRefresh && refreshOn && error.errorCodes.some((code) => refreshOn.includes(code))) return send(true)
+      if (!forceRefresh && error.errorCodes.some((code) => refreshOn?.includes(code))) return send(true)
       const description = authentication?.describeRefusal?.(error, fields)
       throw description ? new TokenRequestError(`${error.message}; ${description}`, error) : error
     }
