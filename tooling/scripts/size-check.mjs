@@ -9,19 +9,31 @@ import { root, workspacePackages } from './workspace-packages.mjs'
 const config = JSON.parse(readFileSync(new URL('./size-budgets.json', import.meta.url), 'utf8'))
 const packages = workspacePackages()
 
-// Resolve @azcred/* to the built ESM entry of the workspace package, as a user's bundler would
-// resolve the published package.
-const workspacePlugin = {
-  name: 'azcred-workspace',
-  setup(builder) {
-    builder.onResolve({ filter: /^@azcred\// }, (args) => {
-      const [scope, name, ...subpath] = args.path.split('/')
-      const folder = packages.get(`${scope}/${name}`)
-      if (folder === undefined) return undefined
-      const entry = subpath.length === 0 ? 'index' : subpath.join('/')
-      return { path: join(folder, 'dist', `${entry}.js`) }
-    })
-  },
+// Resolve @azcred/* to the built ESM entry of the workspace package through its exports map and the
+// bundle's conditions (`node` on the node platform), as a user's bundler would resolve the published
+// package: `.` of a package split by the `node` condition (STYLE §5) is measured as each runtime gets it.
+function exportTarget(folder, subpath, conditions) {
+  const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+  let target = manifest.exports?.[subpath.length === 0 ? '.' : `./${subpath.join('/')}`]
+  while (target !== null && typeof target === 'object') {
+    const key = Object.keys(target).find((name) => name === 'default' || conditions.includes(name))
+    target = key === undefined ? undefined : target[key]
+  }
+  return typeof target === 'string' ? join(folder, target) : join(folder, 'dist', `${subpath.length === 0 ? 'index' : subpath.join('/')}.js`)
+}
+
+function workspacePlugin(conditions) {
+  return {
+    name: 'azcred-workspace',
+    setup(builder) {
+      builder.onResolve({ filter: /^@azcred\// }, (args) => {
+        const [scope, name, ...subpath] = args.path.split('/')
+        const folder = packages.get(`${scope}/${name}`)
+        if (folder === undefined) return undefined
+        return { path: exportTarget(folder, subpath, conditions) }
+      })
+    },
+  }
 }
 
 export function readmeExample(packageFolder) {
@@ -43,7 +55,7 @@ async function measure(code, resolveDir, platform = 'neutral', external = []) {
     mainFields: ['module', 'main'],
     conditions: platform === 'node' ? ['node', 'import'] : ['import'],
     external,
-    plugins: [workspacePlugin],
+    plugins: [workspacePlugin(platform === 'node' ? ['node', 'import'] : ['import'])],
     logLevel: 'silent',
   })
   const text = result.outputFiles[0].text

@@ -1,9 +1,11 @@
+// `.` under the `node` export condition: every host (AKS workload identity, Service Fabric and Azure Arc
+// need Node) and a direct transport. `index.ts`, for other runtimes, has the same exports.
 export { ENV_IDENTITY_ENDPOINT, ENV_IDENTITY_HEADER } from './managed-identity-app-service'
 export { ENV_DEFAULT_IDENTITY_CLIENT_ID, ENV_MSI_SECRET } from './managed-identity-azure-ml'
 export { ENV_MSI_ENDPOINT } from './managed-identity-cloud-shell'
 export { ManagedIdentityCredential } from './managed-identity-credential'
+export { ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-hosts'
 export { DEFAULT_IMDS_ENDPOINT, ENV_IMDS_ENDPOINT, ENV_POD_IDENTITY_AUTHORITY_HOST, PROBE_NEGATIVE_TTL_MS } from './managed-identity-imds'
 export type { ManagedIdentityCredentialOptions, ManagedIdentityRetryOptions } from './managed-identity-options'
-export { ENV_IDENTITY_SERVER_THUMBPRINT } from './managed-identity-service-fabric'
 export type { DetectManagedIdentitySourceOptions, ManagedIdentitySource, ManagedIdentitySourceName } from './managed-identity-source'
 export { detectManagedIdentitySource } from './managed-identity-source'

@@ -1,4 +1,4 @@
-import { type AccessToken, AzcredError, type FetchLike, type GetTokenOptions } from '@azcred/core'
+import type { AccessToken, FetchLike, GetTokenOptions } from '@azcred/core'
 import { detectHost, type NodeOnlySourceName } from './managed-identity-hosts'
 import { createManagedIdentityLifecycle, getManagedIdentityToken } from './managed-identity-lifecycle'
 import { type ManagedIdentityCredentialOptions, readConstructorArguments } from './managed-identity-options'
@@ -6,8 +6,11 @@ import type { DetectionRuntime, ManagedIdentityHostFactory, ManagedIdentitySourc
 
 /** What a build of `ManagedIdentityCredential` brings: the Node build knows every host, the runtime-agnostic one the fetch-only hosts. */
 export interface ManagedIdentityRuntime extends DetectionRuntime {
-  /** The factories of the hosts that need Node, by name (the Node build has every one). */
-  factories?: Readonly<Record<NodeOnlySourceName, ManagedIdentityHostFactory>>
+  /**
+   * The factories of the rows without one, the hosts that need Node, by name: the Node build's build
+   * their endpoints, the runtime-agnostic build's report them unavailable.
+   */
+  factories: Readonly<Record<NodeOnlySourceName, ManagedIdentityHostFactory>>
   /** The `fetch` the lifecycle uses, given `options.fetch` (the Node build: a direct connection). */
   transport?: (fetch: FetchLike | undefined) => FetchLike | undefined
 }
@@ -34,15 +37,9 @@ export function bindManagedIdentity(
   const { options, identity } = readConstructorArguments(first, second)
   const clientId = identity?.kind === 'clientId' ? identity.value : undefined
   const { entry, source } = detectHost({ clientId }, runtime)
-  const create = entry.create ?? runtime.factories?.[entry.name as NodeOnlySourceName]
-  if (create === undefined) {
-    const refusal = new AzcredError(
-      'AZCRED_SOURCE_UNAVAILABLE',
-      `managed identity on this host needs Node (${source.reason}), but this runtime loaded the runtime-agnostic build of @azcred/managed-identity: run on Node, which resolves the full build`,
-    )
-    return { source, target: { getToken: () => Promise.reject(refusal) }, oneScope: false }
-  }
-  const built = create(options, identity)
+  // Every Node-only row has a factory in each build's runtime (the type requires it).
+  const create = entry.create ?? (runtime.factories[entry.name as NodeOnlySourceName] as ManagedIdentityHostFactory)
+  const built = create(options, identity, source)
   if (!('fetchToken' in built)) return { source, target: built, oneScope: false }
   return { source, target: createManagedIdentityLifecycle(built, identity, options, runtime.transport?.(options.fetch)), oneScope: true }
 }

@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose'
 import { EnvHttpProxyAgent, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { hostEnvironment } from './__fixtures__/host-environment'
-import { ManagedIdentityCredential } from './index'
+import { ManagedIdentityCredential } from './index.node'
 
 const SCOPE = 'https://vault.azure.net/.default'
 const RESOURCE = 'https://vault.azure.net'

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { AzcredError, MAX_TOKEN_LIFETIME_MS, TokenRequestError } from '@azcred/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hostEnvironment } from './__fixtures__/host-environment'
-import { ManagedIdentityCredential } from './index'
+import { ManagedIdentityCredential } from './index.node'
 import { readConstructorArguments } from './managed-identity-options'
 import { isManagedIdentityRetryable, readManagedIdentityToken, scopeToResource, slowDownWhenGone } from './managed-identity-request'
 

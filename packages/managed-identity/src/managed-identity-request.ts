@@ -51,6 +51,7 @@ export interface TokenSource {
 export type ManagedIdentityHostFactory = (
   options: ManagedIdentityCredentialOptions,
   identity: UserAssignedIdentity | undefined,
+  source: ManagedIdentitySource,
 ) => ManagedIdentityHost | TokenSource
 
 /**

@@ -5,7 +5,7 @@ import { createOidcIssuer, startEntraEmulator } from '@azcred/entra-emulator'
 import { decodeJwt } from 'jose'
 import { afterEach, expect, it, vi } from 'vitest'
 import { hostEnvironment } from './__fixtures__/host-environment'
-import { ManagedIdentityCredential } from './index'
+import { ManagedIdentityCredential } from './index.node'
 
 afterEach(() => {
   vi.unstubAllEnvs()
