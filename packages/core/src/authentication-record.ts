@@ -25,12 +25,12 @@ export const AUTHENTICATION_RECORD_VERSION = '1.0'
 /** Longest serialised record read, in characters (16 KB; a real one is about 300). */
 export const MAX_AUTHENTICATION_RECORD_LENGTH = 16_384
 
-// Each field: its rule (a pattern over the whole string) and what the message says it must be.
-const ACCOUNT_PART = '[\\w-]{1,160}'
+// Each field: its rule (a pattern over the whole string) and what the message says it must be. Literals
+// only at module level, so a bundle that never reads a record drops this table.
 const FIELDS: Array<[keyof AuthenticationRecord, RegExp, string]> = [
   // MSAL's environment is the host; a tenant path after it (`host/tenant`) is accepted as older records had it.
   ['authority', /^[a-z\d.-]{1,253}(:\d{1,5})?(\/[\w.-]{1,256})?$/i, 'a host name such as login.microsoftonline.com (no scheme)'],
-  ['homeAccountId', new RegExp(`^${ACCOUNT_PART}\\.${ACCOUNT_PART}$`), 'uid.utid (letters, digits, _ or -, one dot)'],
+  ['homeAccountId', /^[\w-]{1,160}\.[\w-]{1,160}$/, 'uid.utid (letters, digits, _ or -, one dot)'],
   ['clientId', /^[!-~]{1,256}$/, '1 to 256 printable characters without spaces'],
   ['tenantId', /^[\w.-]{1,256}$/, 'a tenant id or domain'],
   // A sign-in name may be non-ASCII; never a control, format or line-separator character.
