@@ -245,10 +245,12 @@ function consentPage(tenantSegment: string, flow: string, pending: PendingAuthor
   )
 }
 
-function page(title: string, body: string): string {
+/** A minimal HTML page. */
+export function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`
 }
 
-function escapeHtml(text: string): string {
+/** Escapes text for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 }

@@ -6,6 +6,7 @@ import type { JSONWebKeySet } from 'jose'
 import { type SignInAtAuthorizeOptions, type SignInAtAuthorizeResult, signInAtAuthorize } from './authorize-driver'
 import { AuthorizePage, type PageAnswer } from './authorize-page'
 import { authenticateClient } from './client-authentication'
+import { deviceLoginPage } from './device-login-page'
 import { type AddedUser, type AddUserOptions, Directory, type RegisterAppOptions, type RegisteredApp } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import { applyFault, type Fault, FaultQueue } from './faults'
@@ -205,6 +206,7 @@ export async function startEntraEmulator(options: EntraEmulatorOptions = {}): Pr
     if (method === 'GET' && url.pathname === '/common/discovery/instance') {
       return { status: 200, body: instanceDiscovery(url) }
     }
+    if (url.pathname === '/devicelogin' && (method === 'GET' || method === 'POST')) return deviceLoginPage(method, form, directory, deviceCodes)
     const tenantSegment = segments[0] ?? ''
     const rest = segments.slice(1).join('/')
     let tenantId = directory.resolveTenant(tenantSegment)

@@ -91,6 +91,34 @@ describe('device code', () => {
     expect(appOnly.body.error_codes).toEqual([90002]) // unchanged: client credentials need a tenant
   })
 
+  it('the verification_uri is a real page: enter the code, then sign in (or cancel)', async () => {
+    const app = emulator.registerApp({ publicClient: true })
+    const user = emulator.addUser({ username: 'by.hand@contoso.onmicrosoft.com' })
+    const post = async (fields: Record<string, string>) => {
+      const response = await emulator.fetch(`${emulator.url}/devicelogin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      })
+      expect(response.status).toBe(200)
+      return response.text()
+    }
+    const code = await start(app.clientId)
+    expect(await (await emulator.fetch(code.verification_uri)).text()).toContain('name="otc"')
+    expect(await post({ action: 'code', otc: 'WRONGCODE' })).toContain('AADSTS70018')
+    expect(await post({ action: 'code', otc: code.user_code.toLowerCase() })).toContain('type="password" name="passwd"')
+    const refused = await post({ action: 'signin', otc: code.user_code, login: user.username, passwd: 'not-it' })
+    expect(refused).toContain('AADSTS50126')
+    expect(refused).not.toContain('not-it')
+    expect((await poll(app.clientId, code.device_code)).body.error).toBe('authorization_pending')
+    expect(await post({ action: 'signin', otc: code.user_code, login: user.username, passwd: user.password })).toContain('You have signed in')
+    expect((await poll(app.clientId, code.device_code)).status).toBe(200)
+
+    const cancelled = await start(app.clientId)
+    expect(await post({ action: 'cancel', otc: cancelled.user_code })).toContain('Sign-in cancelled')
+    expect((await poll(app.clientId, cancelled.device_code)).body.error).toBe('authorization_declined')
+  })
+
   it("accepts MSAL's grant_type spelling device_code", async () => {
     const app = emulator.registerApp({ publicClient: true })
     const user = emulator.addUser({ username: 'msal.spelling@contoso.onmicrosoft.com' })
