@@ -19,10 +19,16 @@ export interface AuthenticationRecord {
   username: string
 }
 
-/** The record version written, and the only one read (as `@azure/identity` writes it). */
+/**
+ * The record version written, and the only one read (as `@azure/identity` writes it).
+ * @public
+ */
 export const AUTHENTICATION_RECORD_VERSION = '1.0'
 
-/** Longest serialised record read, in characters (16 KB; a real one is about 300). */
+/**
+ * Longest serialised record read, in characters (16 KB; a real one is about 300).
+ * @public
+ */
 export const MAX_AUTHENTICATION_RECORD_LENGTH = 16_384
 
 // Each field: its rule (a pattern over the whole string) and what the message says it must be. Literals

@@ -1,7 +1,10 @@
 import type { TokenRequestError } from './azcred-error'
 import type { AbortSignalLike } from './token-credential'
 
-/** What a {@link ClientAuthentication} is asked for: the request its form fields will travel with. */
+/**
+ * What a {@link ClientAuthentication} is asked for: the request its form fields will travel with.
+ * @public
+ */
 export interface ClientAuthenticationContext {
   /** The tenant the request goes to (a validated tenant id). */
   tenantId: string
@@ -28,6 +31,7 @@ export interface ClientAuthenticationContext {
  * @example
  * const response = await requestTokenGrant({ authorityHost, clientId, request,
  *   grant: { grant_type: 'refresh_token', refresh_token: refreshToken }, clientAuthentication: clientSecretAuthentication(secret) })
+ * @public
  */
 export interface ClientAuthentication {
   /** The form fields: `{ client_secret }` or `{ client_assertion_type, client_assertion }`. */

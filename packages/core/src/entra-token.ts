@@ -8,10 +8,16 @@ import { assertConfig } from './validate'
 
 declare const __AZCRED_VERSION__: string
 
-/** The User-Agent azcred sends where the runtime lets it. */
+/**
+ * The User-Agent azcred sends where the runtime lets it.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export const USER_AGENT = `azcred/${typeof __AZCRED_VERSION__ === 'string' ? __AZCRED_VERSION__ : '0.0.0'}`
 
-/** A token request to an Entra ID v2.0 token endpoint. */
+/**
+ * A token request to an Entra ID v2.0 token endpoint.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface EntraTokenRequest extends HttpOptions {
   /** Normalised authority host, such as `https://login.microsoftonline.com`. */
   authorityHost: string
@@ -23,7 +29,10 @@ export interface EntraTokenRequest extends HttpOptions {
   hints?: Record<number, string>
 }
 
-/** The v2.0 token endpoint of a tenant. */
+/**
+ * The v2.0 token endpoint of a tenant.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function tokenEndpoint(authorityHost: string, tenantId: string): string {
   return `${authorityHost}/${tenantId}/oauth2/v2.0/token`
 }
@@ -36,6 +45,7 @@ export { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, MIN_TOKEN_LIFETIME_MS, 
  * the `cp1` client capability (`access_token.xms_cc`) merged in when `enableCae` is set, as the
  * official libraries send it. Undefined when there is nothing to send.
  * @throws AzcredError AZCRED_CONFIG_INVALID when `enableCae` is set and `claims` is not a JSON object.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function tokenRequestClaims(claims: string | undefined, enableCae: boolean): string | undefined {
   if (!enableCae) return claims || undefined
@@ -72,15 +82,22 @@ async function postTokenForm<T>(request: EntraTokenRequest, read: ResponseReader
 /**
  * POSTs a form to the tenant's v2.0 token endpoint and returns the access token.
  * @throws AzcredError any code of `sendJsonRequest`; Entra refusals are `TokenRequestError`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function requestEntraToken(request: EntraTokenRequest): Promise<AccessToken> {
   return postTokenForm(request, toAccessToken)
 }
 
-/** `client_assertion_type` for a JWT client assertion (certificate or federated). */
+/**
+ * `client_assertion_type` for a JWT client assertion (certificate or federated).
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-/** One token request for any grant, as {@link requestTokenGrant} sends it. */
+/**
+ * One token request for any grant, as {@link requestTokenGrant} sends it.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface TokenGrantRequest extends HttpOptions {
   /** Normalised authority host, such as `https://login.microsoftonline.com`. */
   authorityHost: string
@@ -140,12 +157,16 @@ async function sendTokenGrant<T>(input: TokenGrantRequest, read: ResponseReader<
  * @example
  * const { accessToken, refreshToken } = await requestTokenGrant({ authorityHost, clientId, request,
  *   grant: { grant_type: 'refresh_token', refresh_token: oldRefreshToken } })
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function requestTokenGrant(input: TokenGrantRequest): Promise<TokenResponse> {
   return sendTokenGrant(input, parseTokenResponse)
 }
 
-/** One client-credentials token request, as every confidential app-only flow sends it. */
+/**
+ * One client-credentials token request, as every confidential app-only flow sends it.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface ClientCredentialsTokenRequest extends HttpOptions {
   authorityHost: string
   clientId: string
@@ -166,6 +187,7 @@ export interface ClientCredentialsTokenRequest extends HttpOptions {
  * returns the access token: {@link requestTokenGrant} for this one grant, reading only what an
  * app-only answer has ({@link toAccessToken}), so an app-only bundle carries no user-token code.
  * @throws AzcredError any code of {@link requestTokenGrant}.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function requestClientCredentialsToken(input: ClientCredentialsTokenRequest): Promise<AccessToken> {
   const fields = input.clientAuthentication

@@ -3,13 +3,22 @@ import { hintForEntraCode } from './entra-error-hints'
 import type { AbortSignalLike } from './token-credential'
 import { assertConfig } from './validate'
 
-/** The subset of `fetch` azcred calls; pass your own (undici, a proxy-aware one, a test double). */
+/**
+ * The subset of `fetch` azcred calls; pass your own (undici, a proxy-aware one, a test double).
+ * @public
+ */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
-/** Default time allowed for one HTTP exchange, in milliseconds. */
+/**
+ * Default time allowed for one HTTP exchange, in milliseconds.
+ * @public
+ */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000
 
-/** Transport options every network flow accepts. */
+/**
+ * Transport options every network flow accepts.
+ * @public
+ */
 export interface HttpOptions {
   /** The `fetch` to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined
@@ -19,7 +28,10 @@ export interface HttpOptions {
   abortSignal?: AbortSignalLike | undefined
 }
 
-/** A request description for {@link sendJsonRequest}. */
+/**
+ * A request description for {@link sendJsonRequest}.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface JsonRequest {
   url: string
   method?: 'GET' | 'POST'
@@ -31,22 +43,32 @@ export interface JsonRequest {
   hints?: Record<number, string> | undefined
 }
 
-/** A parsed JSON answer. */
+/**
+ * A parsed JSON answer.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface JsonResponse {
   status: number
   headers: Headers
   body: Record<string, unknown>
 }
 
-/** Longest `Retry-After` honoured, in milliseconds (5 minutes); a longer or later value is capped to it. */
+/**
+ * Longest `Retry-After` honoured, in milliseconds (5 minutes); a longer or later value is capped to it.
+ * @public
+ */
 export const MAX_RETRY_AFTER_MS = 300_000
 
-/** Largest answer body read, in bytes after decompression (1 MiB); a larger one is `AZCRED_RESPONSE_INVALID`. */
+/**
+ * Largest answer body read, in bytes after decompression (1 MiB); a larger one is `AZCRED_RESPONSE_INVALID`.
+ * @public
+ */
 export const MAX_RESPONSE_BYTES = 1_048_576
 
 /**
  * A server string made fit for a message or error field: only printable ASCII kept (no control,
  * line-separator or bidi characters), cut to `max` characters. Undefined for a non-string.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function serverText(value: unknown, max = 100): string | undefined {
   return typeof value === 'string' ? value.replace(/[^ -~]/g, '').slice(0, max) : undefined
@@ -55,6 +77,7 @@ export function serverText(value: unknown, max = 100): string | undefined {
 /**
  * Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds from `now`, between 0 and
  * {@link MAX_RETRY_AFTER_MS}. Undefined when absent or unreadable (negative, NaN, not a date).
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   const text = value?.trim() ?? ''
@@ -62,12 +85,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)))
 }
 
-/** `AZCRED_ABORTED`: the caller's `abortSignal` fired. */
+/**
+ * `AZCRED_ABORTED`: the caller's `abortSignal` fired.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function abortedError(): AzcredError {
   return new AzcredError('AZCRED_ABORTED', 'aborted by the caller (options.abortSignal)')
 }
 
-/** Throws `AZCRED_ABORTED` if the signal has already fired. */
+/**
+ * Throws `AZCRED_ABORTED` if the signal has already fired.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function throwIfAborted(signal: AbortSignalLike | undefined): void {
   if (signal?.aborted) throw abortedError()
 }
@@ -94,6 +123,7 @@ const FINAL_NETWORK_ERROR = /^(ENOTFOUND|EAI_NONAME|\w*CERT|UNABLE_TO|INVALID_CA
  * network error names the endpoint's origin (never the path) and the thrown error's `code` (such as `ECONNREFUSED`) or else its class name,
  * never its message, and its `cause` is a copy of the thrown chain holding only each link's `name`,
  * `code` and symbol-keyed boolean marks.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export async function sendJsonRequest(request: JsonRequest, options: HttpOptions = {}): Promise<JsonResponse> {
   throwIfAborted(options.abortSignal)
@@ -215,7 +245,10 @@ export async function sendJsonRequest(request: JsonRequest, options: HttpOptions
   return interpret(request, response, text)
 }
 
-/** Does nothing: a `catch` handler for a rejection that needs no handling. */
+/**
+ * Does nothing: a `catch` handler for a rejection that needs no handling.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function ignore(): void {}
 
 function interpret(request: JsonRequest, response: Response, text: string): JsonResponse {

@@ -1,6 +1,7 @@
 /**
  * Decodes base64url (padded or not) text holding UTF-8 JSON, as a JWT segment or Entra's
  * `client_info` carries it. Undefined when it is not base64 or not JSON.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function decodeBase64UrlJson(text: string): unknown {
   try {
@@ -16,6 +17,7 @@ export function decodeBase64UrlJson(text: string): unknown {
  * Reads a JWT's payload without verifying it: for expiry-based caching and for explaining which
  * issuer, subject and audience a federated token presented. Returns undefined for anything that is
  * not a JWT. Never log the token itself.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function readJwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
@@ -23,7 +25,10 @@ export function readJwtClaims(token: string): Record<string, unknown> | undefine
   return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined
 }
 
-/** `iss`, `sub` and `aud` of a JWT as one line, such as `iss "…", sub "…", aud "…"`; safe to show. */
+/**
+ * `iss`, `sub` and `aud` of a JWT as one line, such as `iss "…", sub "…", aud "…"`; safe to show.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function describeJwtSubject(token: string): string {
   const claims = readJwtClaims(token)
   if (claims === undefined) return 'a value that is not a JWT'
@@ -31,7 +36,10 @@ export function describeJwtSubject(token: string): string {
   return `iss "${claims.iss}", sub "${claims.sub}", aud "${claims.aud}"`
 }
 
-/** A JWT's `exp` in milliseconds since the epoch, or 0 when it has none (treat it as stale). */
+/**
+ * A JWT's `exp` in milliseconds since the epoch, or 0 when it has none (treat it as stale).
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function jwtExpiresAt(token: string): number {
   const expiry = readJwtClaims(token)?.exp
   return typeof expiry === 'number' ? expiry * 1000 : 0

@@ -2,7 +2,10 @@ import { AzcredError } from './azcred-error'
 import { decodeBase64UrlJson, readJwtClaims } from './jwt-claims'
 import type { AccessToken } from './token-credential'
 
-/** Longest token lifetime accepted, in milliseconds (24 hours, the longest Entra ID and managed identity issue); longer is capped. */
+/**
+ * Longest token lifetime accepted, in milliseconds (24 hours, the longest Entra ID and managed identity issue); longer is capped.
+ * @public
+ */
 export const MAX_TOKEN_LIFETIME_MS = 86_400_000
 
 /**
@@ -10,12 +13,14 @@ export const MAX_TOKEN_LIFETIME_MS = 86_400_000
  * the default 30 s clock skew, so a token is served from the cache for at least 30 s). Entra ID
  * issues tokens living an hour or more; a managed identity host may hand out a cached one that is
  * close to expiry, hence a modest floor.
+ * @public
  */
 export const MIN_TOKEN_LIFETIME_MS = 60_000
 
 /**
  * Longest token accepted, in characters (64 KB): an `access_token`, and also a `refresh_token`, an
  * `id_token` and a `scope` list.
+ * @public
  */
 export const MAX_ACCESS_TOKEN_LENGTH = 65_536
 
@@ -35,6 +40,7 @@ function seconds(value: unknown): number {
  * @throws AzcredError AZCRED_RESPONSE_INVALID when the token is missing or not printable ASCII (at most
  * {@link MAX_ACCESS_TOKEN_LENGTH}), `token_type` is not Bearer, or the lifetime is missing, not a number
  * or under {@link MIN_TOKEN_LIFETIME_MS}.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function toAccessToken(body: Record<string, unknown>, endpointName: string, now = Date.now()): AccessToken {
   const { access_token: token, token_type: type, expires_in: expiresIn } = body
@@ -60,7 +66,10 @@ function isToken(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_ACCESS_TOKEN_LENGTH && /^[!-~]+$/.test(value)
 }
 
-/** Everything a token endpoint answered that azcred uses. */
+/**
+ * Everything a token endpoint answered that azcred uses.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface TokenResponse {
   /** The access token, its expiry and `refresh_in` (rules of {@link toAccessToken}). */
   accessToken: AccessToken
@@ -105,6 +114,7 @@ function homeAccountId(uid: unknown, utid: unknown): string | undefined {
  * answer this accepts. Messages name the field, never its value.
  * @param now the time the request was sent, in epoch milliseconds (lifetimes count from it).
  * @throws AzcredError AZCRED_RESPONSE_INVALID naming the field, as above and as {@link toAccessToken}.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function parseTokenResponse(body: Record<string, unknown>, endpointName: string, now = Date.now()): TokenResponse {
   const response: TokenResponse = { accessToken: toAccessToken(body, endpointName, now) }
