@@ -191,19 +191,25 @@ function logEvent(event: TokenEvent): void {
  * a jittered margin before expiry; serve-while-valid when a refresh fails; retry with equal-jitter
  * backoff honouring `Retry-After` up to {@link MAX_THROTTLE_MS}; 429 memory (cleared by a success); a fail-fast
  * window after retries ran out ({@link FAIL_FAST_MS}), both per cache entry; per-caller abort and
- * timeout; typed events. A token that expires within `refresh.clockSkewMs` of its arrival is refused
+ * timeout; typed events. With a `tokenCache` (and the credential's `cachePartition`), a cold miss in
+ * memory, and a background refresh, first read the shared cache inside the single flight (a valid entry,
+ * newer than the one held, needs no request: event `cache-hit`), and every token fetched is written to
+ * it; a cache that fails or is slow only costs an event (`cache-error`). `TokenRequest.background` tells
+ * the fetcher a proactive refresh from a caller's request. A token that expires within `refresh.clockSkewMs` of its arrival is refused
  * (`AZCRED_RESPONSE_INVALID`), so none is handed out already expired.
  *
  * A cache hit creates no timer, no promise and no closure: it returns the stored resolved promise.
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a retry, refresh or timeout
- * number out of range, an option of the wrong type, or (`appOnly`) a multi-tenant alias.
+ * number out of range, an option of the wrong type, (`appOnly`) a multi-tenant alias, or a
+ * `tokenCache` without `cachePartition`.
  */
 export class TokenLifecycle {
   readonly #config: TokenLifecycleConfig
   readonly #allowedTenants: string[]
-  readonly #entries = new Map<string, CacheEntry>()
+  // Both maps are made at the first request: a credential that is built but never used holds neither.
+  #entries: Map<string, CacheEntry> | undefined
   /** The entries of the configured tenant without CAE for one scope, by that scope: all the fast path reads. */
-  readonly #fast = new Map<unknown, CacheEntry>()
+  #fast: Map<unknown, CacheEntry> | undefined
   readonly #retry: Required<RetryOptions>
   readonly #jitterFraction: number
   readonly #onEvent: TokenEventListener | undefined
@@ -215,16 +221,20 @@ export class TokenLifecycle {
     this.#allowedTenants = allowedTenants(config.additionallyAllowedTenants)
     // Every number of retryOptions, retry and refresh is checked: counts 1 (0 retries) to 100, times
     // 0 to 86 400 000 ms. The official retryOptions are mapped onto retry, which wins.
-    const retry: Record<string, number> = { ...DEFAULT_RETRY }
+    // Credentials without retry options share DEFAULT_RETRY (frozen): less heap per credential.
+    let retry: Record<string, number> | undefined
     for (const group of ['retryOptions', 'retry', 'refresh'] as const) {
       const values = config[group] ?? {}
       assertConfig(typeof values === 'object', `${group} must be an object`)
       for (const [key, value] of Object.entries(values)) {
         checkNumber(value, `${group}.${key}`, key === 'maxAttempts' ? 100 : key === 'maxRetries' ? 99 : DAY_MS, key === 'maxAttempts' ? 1 : 0)
-        if (group !== 'refresh' && value !== undefined) retry[OFFICIAL_RETRY[key] ?? key] = key === 'maxRetries' ? value + 1 : value
+        if (group !== 'refresh' && value !== undefined) {
+          retry ??= { ...DEFAULT_RETRY }
+          retry[OFFICIAL_RETRY[key] ?? key] = key === 'maxRetries' ? value + 1 : value
+        }
       }
     }
-    this.#retry = retry as Required<RetryOptions>
+    this.#retry = (retry ?? DEFAULT_RETRY) as Required<RetryOptions>
     checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
     assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
     // Without a partition, two apps sharing the cache would share entries.
@@ -248,17 +258,20 @@ export class TokenLifecycle {
         options == null ||
         (options.tenantId === undefined && options.claims === undefined && options.enableCae !== true && options.requestOptions === undefined)
       ) {
-        const entry = this.#fast.get(typeof scopes === 'string' ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined)
+        const entry = this.#fast?.get(typeof scopes === 'string' ? scopes : Array.isArray(scopes) && scopes.length === 1 ? scopes[0] : undefined)
         if (entry?.settled !== undefined && Date.now() < entry.refreshAt) return entry.settled
       }
     } catch {}
     return this.#getTokenSlowly(scopes, options ?? {})
   }
 
-  /** Forgets every cached token (in-flight requests finish but are not stored). */
+  /**
+   * Forgets every token held in memory (in-flight requests finish but are not stored). A `tokenCache`
+   * is left as it is: call its `scrub()` to empty it.
+   */
   clear(): void {
-    this.#entries.clear()
-    this.#fast.clear()
+    this.#entries?.clear()
+    this.#fast?.clear()
   }
 
   #getTokenSlowly(scopes: unknown, options: GetTokenOptions): Promise<AccessToken> {
@@ -277,11 +290,16 @@ export class TokenLifecycle {
       // Scopes hold no whitespace and tenant ids no line break, so two calls share a key only when
       // they ask for the same scopes, tenant and CAE state.
       const key = `${[...scopeList].sort().join(' ')}\n${tenantId.toLowerCase()}\n${enableCae}`
-      let entry = this.#entries.get(key) as CacheEntry
+      this.#entries ??= new Map()
+      const entries = this.#entries
+      let entry = entries.get(key) as CacheEntry
       if (entry === undefined) {
         entry = { settled: undefined, refreshAt: 0, validUntil: 0, nextAttemptAt: 0, flights: new Map(), blocked: { until: 0 } }
-        this.#entries.set(key, entry)
-        if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) this.#fast.set(scopeList[0], entry)
+        entries.set(key, entry)
+        if (tenantId === this.#config.tenantId && !enableCae && scopeList.length === 1) {
+          this.#fast ??= new Map()
+          this.#fast.set(scopeList[0], entry)
+        }
       }
       const now = Date.now()
       let flight = entry.flights.get(claims)
