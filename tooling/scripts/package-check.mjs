@@ -1,6 +1,7 @@
 // `pnpm check-packages`: packs every publishable package once, the way `pnpm publish` would, and
 // checks the tarball: publint (exports, files), arethetypeswrong under every resolution (node10 via
-// `typesVersions`, node16 ESM/CJS, bundler), a LICENSE inside, and caret ranges for what users install.
+// `typesVersions`, node16 ESM/CJS, bundler), a LICENSE inside, caret ranges for what users install, and
+// STYLE §5's runtime-split convention (runtime-split-check.mjs).
 //
 // pnpm is never looked up on PATH (there it may be a Corepack shim that cannot download): the script
 // packs with the pnpm that runs it (`npm_execpath`), or else with `npx -y pnpm@<packageManager>`.
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { publint } from 'publint'
 import { formatMessage } from 'publint/utils'
+import { runtimeSplitProblems } from './runtime-split-check.mjs'
 import { root, workspacePackages } from './workspace-packages.mjs'
 
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -60,7 +62,7 @@ try {
       level: 'warning',
       strict: true,
     })
-    const problems = [...messages.map((message) => formatMessage(message, manifest)), ...rangeProblems(manifest)]
+    const problems = [...messages.map((message) => formatMessage(message, manifest)), ...rangeProblems(manifest), ...runtimeSplitProblems(folder)]
     if (!files.includes('LICENSE')) problems.push('the tarball has no LICENSE')
     let typesReport = 'types ok'
     try {

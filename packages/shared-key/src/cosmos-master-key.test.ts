@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { cosmosStringToSign, createCosmosMasterKeySigner } from './index'
-import { createCosmosMasterKeySigner as createNodeCosmosSigner } from './node'
+import { createCosmosMasterKeySigner as createNodeCosmosSigner } from './index.node'
 
 const MASTER_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==' // the Cosmos DB emulator's public key
 const DATE = 'Sun, 22 Nov 2026 10:00:00 GMT'

@@ -2,7 +2,7 @@
 // StorageSharedKeyCredential policy (@azure/storage-blob 12.32) puts on the same request.
 import { StorageSharedKeyCredential, StorageSharedKeyCredentialPolicy } from '@azure/storage-blob'
 import { describe, expect, it } from 'vitest'
-import { createSharedKeySigner } from './node'
+import { createSharedKeySigner } from './index.node'
 
 const ACCOUNT = 'devstoreaccount1'
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='

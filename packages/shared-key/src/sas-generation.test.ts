@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { createSharedKeySigner, generateAccountSas, generateServiceSas, type ServiceSasOptions } from './index'
-import { createSharedKeySigner as createNodeSharedKeySigner } from './node'
+import { createSharedKeySigner as createNodeSharedKeySigner } from './index.node'
 
 // Azurite's documented development account (a public, well-known key).
 const ACCOUNT = 'devstoreaccount1'

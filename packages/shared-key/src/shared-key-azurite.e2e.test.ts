@@ -12,7 +12,7 @@ import {
   type SharedKeySigner,
   storageStringToSign,
 } from './index'
-import { createSharedKeySigner } from './node'
+import { createSharedKeySigner } from './index.node'
 
 const VERSION = '2025-01-05'
 let azurite: Azurite

@@ -1,4 +1,4 @@
-// What both builds export unchanged; index.ts (WebCrypto) and node.ts (node:crypto) add the factories.
+// What both builds export unchanged; index.ts (WebCrypto) and index.node.ts (node:crypto) add the factories.
 export type { CosmosMasterKeySigner, CosmosSignableRequest } from './cosmos-master-key'
 export { cosmosStringToSign } from './cosmos-master-key'
 export type { AccountSasOptions, SasCommonOptions, ServiceSasOptions, ServiceSasResource } from './sas-generation'

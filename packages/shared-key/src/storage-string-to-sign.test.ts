@@ -4,7 +4,7 @@ import type { AzcredError } from '@azcred/core'
 import { StorageSharedKeyCredential } from '@azure/storage-blob'
 import { describe, expect, it } from 'vitest'
 import { createSharedKeySigner, storageStringToSign, tableStringToSign } from './index'
-import { createSharedKeySigner as createNodeSharedKeySigner } from './node'
+import { createSharedKeySigner as createNodeSharedKeySigner } from './index.node'
 import { canonicalizedResource } from './storage-string-to-sign'
 
 // Azurite's documented development account (a public, well-known key).
