@@ -125,9 +125,15 @@ describe('serializeTokenCacheEntry / parseTokenCacheEntry', () => {
     expect(parsed?.refreshToken).toBe(REFRESH)
     expect(parsed?.account).toBe('uid.utid')
     expect(parsed?.accessToken?.token).toBe(ACCESS)
-    expect(parsed?.accessToken?.expiresOnTimestamp).toBeCloseTo(NOW + HOUR, 0)
-    expect(parsed?.accessToken?.refreshAfterTimestamp).toBeCloseTo(NOW + HOUR / 2, 0)
+    expect(parsed?.accessToken?.expiresOnTimestamp).toBe(NOW + HOUR)
+    expect(parsed?.accessToken?.refreshAfterTimestamp).toBe(NOW + HOUR / 2)
     expect(parsed?.accessToken?.tokenType).toBe('Bearer')
+  })
+
+  it('keeps the stored times exactly, fractions of a millisecond included', () => {
+    const accessToken = { token: ACCESS, expiresOnTimestamp: NOW + HOUR + 0.123, refreshAfterTimestamp: NOW + HOUR / 2 + 0.7 }
+    const parsed = parseTokenCacheEntry(serializeTokenCacheEntry({ accessToken }))
+    expect(parsed?.accessToken).toEqual({ ...accessToken, tokenType: 'Bearer' })
   })
 
   it('a refresh-token-only entry (no access token) parses', () => {
@@ -148,7 +154,7 @@ describe('serializeTokenCacheEntry / parseTokenCacheEntry', () => {
   })
 
   it('ignores a refreshAfterTimestamp outside the lifetime', () => {
-    for (const refreshAfterTimestamp of [NOW + 2 * HOUR, NOW - HOUR, 'soon']) {
+    for (const refreshAfterTimestamp of [NOW + 2 * HOUR, NOW - HOUR, 'soon', String(NOW + HOUR / 2), null]) {
       const text = JSON.stringify({ version: 1, accessToken: { token: ACCESS, expiresOnTimestamp: NOW + HOUR, refreshAfterTimestamp } })
       expect(parseTokenCacheEntry(text)?.accessToken?.refreshAfterTimestamp).toBeUndefined()
     }

@@ -105,13 +105,14 @@ export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): 
       const parsed: TokenCacheEntry = { refreshToken, account }
       try {
         const { token, expiresOnTimestamp: expires, refreshAfterTimestamp: refreshAfter } = accessToken as AccessToken
-        // Over 24 h is refused (toAccessToken would cap it); an absent refreshAfterTimestamp gives NaN, which it ignores.
-        if (expires <= now + MAX_TOKEN_LIFETIME_MS) {
-          parsed.accessToken = toAccessToken(
-            { access_token: token, expires_in: (expires - now) / 1000, refresh_in: ((refreshAfter as number) - now) / 1000 },
-            'tokenCache',
-            now,
-          )
+        // Over 24 h is refused (toAccessToken would cap it). toAccessToken checks the rest; the stored
+        // numbers are then kept exactly (its seconds arithmetic is not).
+        if (typeof expires === 'number' && expires <= now + MAX_TOKEN_LIFETIME_MS) {
+          const refreshIn = typeof refreshAfter === 'number' ? (refreshAfter - now) / 1000 : undefined
+          const checked = toAccessToken({ access_token: token, expires_in: (expires - now) / 1000, refresh_in: refreshIn }, 'tokenCache', now)
+          checked.expiresOnTimestamp = expires
+          if (checked.refreshAfterTimestamp) checked.refreshAfterTimestamp = refreshAfter
+          parsed.accessToken = checked
         }
       } catch {}
       if (parsed.accessToken || refreshToken) return parsed

@@ -106,7 +106,7 @@ describe('TokenLifecycle with a tokenCache', () => {
     expect([...entries.keys()]).toEqual([keyFor()])
     const stored = parseTokenCacheEntry(entries.get(keyFor()))
     expect(stored?.accessToken?.token).toBe(token.token)
-    expect(stored?.accessToken?.refreshAfterTimestamp).toBeCloseTo(Date.now() + 30 * MINUTE, 0)
+    expect(stored?.accessToken?.refreshAfterTimestamp).toBe(Date.now() + 30 * MINUTE)
     for (let index = 0; index < 1000; index += 1) await engine.getToken(SCOPE)
     expect(calls).toEqual({ read: 1, write: 1 })
     expect(events.map((event) => event.type)).toEqual(['acquired'])
@@ -123,7 +123,7 @@ describe('TokenLifecycle with a tokenCache', () => {
     expect(first.requests).toHaveLength(1)
     expect(second.requests).toHaveLength(0)
     expect(new Set(shared.map((entry) => entry.token))).toEqual(new Set([token.token]))
-    expect(shared[0]?.expiresOnTimestamp).toBeCloseTo(token.expiresOnTimestamp, 0)
+    expect(shared[0]?.expiresOnTimestamp).toBe(token.expiresOnTimestamp)
     expect(two.events).toEqual([expect.objectContaining({ type: 'cache-hit', attempts: 0, credential: 'TestCredential', scopes: [SCOPE], tenantId: TENANT })])
   })
 
@@ -255,6 +255,19 @@ describe('TokenLifecycle with a tokenCache', () => {
     expect((await two.engine.getToken(SCOPE)).token).toBe('access-2')
     expect(second.requests).toHaveLength(0)
     expect(two.events.map((event) => event.type)).toEqual(['cache-hit', 'cache-hit'])
+  })
+
+  it('a background refresh that finds only its own token in the cache requests a new one (fractional expiry too)', async () => {
+    const { cache, calls } = countingCache()
+    const fractional = async (): Promise<AccessToken> => ({ token: `access-${calls.write + 1}`, expiresOnTimestamp: Date.now() + 60 * MINUTE + 0.123 })
+    const { engine, events } = lifecycle(fractional, { tokenCache: cache })
+    await engine.getToken(SCOPE)
+    vi.advanceTimersByTime(56 * MINUTE) // past the refresh time (5 min margin, no jitter)
+    await engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(0)
+    expect((await engine.getToken(SCOPE)).token).toBe('access-2')
+    expect(events.map((event) => event.type)).toEqual(['acquired', 'refreshed'])
+    expect(calls).toEqual({ read: 2, write: 2 })
   })
 
   it('keeps the refresh token and account of a TokenResponse in the cache, never in what getToken returns or in events', async () => {
