@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { AuthenticationRecord } from './authentication-record'
+import { type AuthenticationRecord, deserializeAuthenticationRecord, serializeAuthenticationRecord } from './authentication-record'
 import { AzcredError, InteractionRequiredError, TokenRequestError } from './azcred-error'
 import { requestTokenGrant } from './entra-token'
 import { MemoryTokenCache, parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
 import type { TokenEvent } from './token-events'
 import type { TokenRequest } from './token-lifecycle'
+import type { TokenResponse } from './token-response'
 import { type InteractiveSignIn, UserTokenLifecycle, type UserTokenLifecycleConfig } from './user-token-lifecycle'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -32,9 +33,17 @@ class TokenEndpoint {
   /** Live refresh tokens and whose they are. */
   readonly live = new Map<string, Account>()
   readonly issuedRefreshTokens: string[] = []
+  /** Every refresh token issued and whose it is (used ones included). */
+  readonly owners = new Map<string, Account>()
+  /** Every access token issued and whose it is. */
+  readonly accessTokens = new Map<string, Account>()
   readonly issuedIdTokens: string[] = []
   /** When set, every refresh_token grant is refused with this body (HTTP 400). */
   refusal: Record<string, unknown> | undefined
+  /** When set, refresh_token grants answer as this account (a hostile or broken endpoint). */
+  refreshAs: Account | undefined
+  /** When set, the next refresh_token grant waits for it before it is answered (a slow redemption). */
+  hold: Promise<void> | undefined
   #counter = 0
   #server: Server | undefined
   authorityHost = ''
@@ -45,10 +54,15 @@ class TokenEndpoint {
       request.on('data', (chunk) => {
         body += chunk
       })
-      request.on('end', () => {
+      request.on('end', async () => {
         const form = Object.fromEntries(new URLSearchParams(body))
         form.path = request.url ?? ''
         this.requests.push(form)
+        const hold = form.grant_type === 'refresh_token' ? this.hold : undefined
+        if (hold) {
+          this.hold = undefined
+          await hold
+        }
         const [status, answer] = this.#answer(form)
         response.writeHead(status, { 'content-type': 'application/json' })
         response.end(JSON.stringify(answer))
@@ -65,7 +79,11 @@ class TokenEndpoint {
   reset(): void {
     this.requests.length = 0
     this.live.clear()
+    this.owners.clear()
+    this.accessTokens.clear()
     this.refusal = undefined
+    this.refreshAs = undefined
+    this.hold = undefined
     this.issuedRefreshTokens.length = 0
     this.issuedIdTokens.length = 0
   }
@@ -78,6 +96,7 @@ class TokenEndpoint {
   plantRefreshToken(account: Account = USER): string {
     const refreshToken = `rt-PLANTED-${++this.#counter}-${'x'.repeat(20)}`
     this.live.set(refreshToken, account)
+    this.owners.set(refreshToken, account)
     this.issuedRefreshTokens.push(refreshToken)
     return refreshToken
   }
@@ -90,15 +109,18 @@ class TokenEndpoint {
       account = this.live.get(form.refresh_token ?? '')
       this.live.delete(form.refresh_token ?? '')
       if (account === undefined) return [400, { error: 'invalid_grant', error_codes: [70008], error_description: `expired ${form.refresh_token}` }]
+      account = this.refreshAs ?? account
     }
     if (account === undefined) return [400, { error: 'invalid_request' }]
     const idToken = `${base64url({ alg: 'none' })}.${base64url({ oid: account.uid, tid: account.utid, preferred_username: account.username, nonce: `IDTOKEN-PLANTED-${this.#counter}` })}.c2ln`
     this.issuedIdTokens.push(idToken)
+    const accessToken = `at-PLANTED-${++this.#counter}`
+    this.accessTokens.set(accessToken, account)
     return [
       200,
       {
         token_type: 'Bearer',
-        access_token: `at-PLANTED-${++this.#counter}`,
+        access_token: accessToken,
         expires_in: 3600,
         scope: form.scope,
         refresh_token: this.plantRefreshToken(account),
@@ -529,5 +551,224 @@ describe('secrets', () => {
     expect(endpoint.issuedRefreshTokens.length).toBeGreaterThan(1)
     for (const secret of [...endpoint.issuedRefreshTokens, ...endpoint.issuedIdTokens]) expect(outputs).not.toContain(secret)
     expect(outputs).not.toMatch(/PLANTED/)
+  })
+})
+
+/** A promise and the function that resolves it. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {}
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { promise, open }
+}
+
+describe('hostile endpoint, cache and callers', () => {
+  it('refresh-token redemptions stay one at a time when a queued caller aborts (no refresh token is sent twice)', async () => {
+    const { lifecycle, signIns } = userLifecycle()
+    await lifecycle.getToken(VAULT)
+    const slow = gate()
+    endpoint.hold = slow.promise
+    const first = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(endpoint.grants('refresh_token')).toHaveLength(1))
+    const leaving = new AbortController()
+    const queued = lifecycle.getToken(GRAPH, { abortSignal: leaving.signal })
+    leaving.abort()
+    expect((await failureOf(queued)).code).toBe('AZCRED_ABORTED')
+    const third = lifecycle.getToken('https://management.azure.com/.default')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    slow.open()
+    await Promise.all([first, third])
+    const used = endpoint.grants('refresh_token').map((form) => form.refresh_token)
+    expect(new Set(used).size).toBe(used.length)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('authenticate with an already aborted signal starts no sign-in', async () => {
+    const { lifecycle, signIns } = userLifecycle()
+    expect((await failureOf(lifecycle.authenticate(VAULT, { abortSignal: AbortSignal.abort() }))).code).toBe('AZCRED_ABORTED')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(signIns).toHaveLength(0)
+    expect(endpoint.requests).toHaveLength(0)
+  })
+
+  it('a caller that aborts while the refresh-token entry is read leaves no orphan sign-in running', async () => {
+    const inner = new MemoryTokenCache()
+    const slowRead = gate()
+    let holdReads = false
+    const cache: TokenCache = {
+      read: async (key) => {
+        if (holdReads && key.includes('"refresh_token"')) await slowRead.promise
+        return inner.read(key)
+      },
+      write: (key, value, expires) => inner.write(key, value, expires),
+      remove: (key) => inner.remove(key),
+      scrub: () => inner.scrub(),
+    }
+    const { lifecycle, signIns } = userLifecycle({ tokenCache: cache, authenticationRecord: recordFor() })
+    holdReads = true
+    const controller = new AbortController()
+    const call = lifecycle.getToken(VAULT, { abortSignal: controller.signal })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    controller.abort()
+    expect((await failureOf(call)).code).toBe('AZCRED_ABORTED')
+    slowRead.open()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(signIns.filter((request) => !request.abortSignal?.aborted)).toHaveLength(0)
+  })
+
+  it('a redemption answered for another account is refused: its tokens are neither served nor kept', async () => {
+    const cache = new MemoryTokenCache()
+    const { lifecycle } = userLifecycle({ tokenCache: cache })
+    await lifecycle.getToken(VAULT)
+    endpoint.refreshAs = OTHER_USER
+    const error = await failureOf(lifecycle.getToken(STORAGE))
+    expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
+    expect(lifecycle.authenticationRecord).toEqual(recordFor())
+    // The other account's refresh token is not kept as this account's.
+    const key = tokenCacheKey({
+      kind: 'refresh_token',
+      authority: endpoint.authorityHost,
+      clientId: CLIENT,
+      account: `${USER.uid}.${USER.utid}`,
+      tenantId: '',
+      scopes: '',
+      cae: false,
+    })
+    const kept = parseTokenCacheEntry(await cache.read(key))?.refreshToken
+    expect(endpoint.live.get(kept ?? '')).not.toBe(OTHER_USER)
+    endpoint.refreshAs = undefined
+    await failureOf(lifecycle.getToken(GRAPH)).catch(() => undefined)
+    const sent = endpoint.grants('refresh_token').map((form) => form.refresh_token)
+    expect(sent[1]).toBe(sent[0])
+  })
+
+  it('a redemption that ends after another user signed in keeps nothing for the new account', async () => {
+    const cache = new MemoryTokenCache()
+    const signIns: TokenRequest[] = []
+    let account = USER
+    const { lifecycle } = userLifecycle({ tokenCache: cache, interactive: (request) => signInAs(account, signIns)(request) })
+    await lifecycle.getToken(VAULT)
+    const slow = gate()
+    endpoint.hold = slow.promise
+    const late = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(endpoint.grants('refresh_token')).toHaveLength(1))
+    account = OTHER_USER
+    await lifecycle.authenticate(VAULT)
+    slow.open()
+    const lateToken = await late.catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Nothing of the first user is cached under the second one.
+    const other = `${OTHER_USER.uid}.${OTHER_USER.utid}`
+    const partition = { authority: endpoint.authorityHost, clientId: CLIENT, account: other, tenantId: TENANT, cae: false }
+    const storage = parseTokenCacheEntry(await cache.read(tokenCacheKey({ kind: 'access_token', ...partition, scopes: STORAGE })))
+    expect(lateToken === undefined || storage?.accessToken?.token !== lateToken.token).toBe(true)
+    const refresh = parseTokenCacheEntry(await cache.read(tokenCacheKey({ kind: 'refresh_token', ...partition, tenantId: '', scopes: '' })))
+    expect(endpoint.owners.get(refresh?.refreshToken ?? '')).toBe(OTHER_USER)
+    // The next redemption presents the second user's refresh token.
+    await lifecycle.getToken(GRAPH)
+    expect(endpoint.owners.get(endpoint.grants('refresh_token').at(-1)?.refresh_token ?? '')).toBe(OTHER_USER)
+    expect(lifecycle.authenticationRecord?.homeAccountId).toBe(other)
+  })
+
+  it('an authenticationRecord must keep the stored field rules: no homeAccountId can name an on-behalf-of partition', async () => {
+    const cache = new MemoryTokenCache()
+    const account = 'obo:c29tZS1oYXNo'
+    const planted = serializeTokenCacheEntry({ accessToken: { token: 'obo-token-of-another-user', expiresOnTimestamp: Date.now() + 3_600_000 }, account })
+    const partition = { authority: endpoint.authorityHost, clientId: CLIENT, account, tenantId: TENANT, scopes: VAULT, cae: false }
+    await cache.write(tokenCacheKey({ kind: 'access_token', ...partition }), planted, Date.now() + 3_600_000)
+    const build = () => userLifecycle({ tokenCache: cache, authenticationRecord: { ...recordFor(), homeAccountId: account } })
+    expect(build).toThrow(/authenticationRecord\.homeAccountId must be/)
+    const line = { ...recordFor(), username: 'ada@contoso.example\nadmin' }
+    expect(() => userLifecycle({ authenticationRecord: line })).toThrow(/authenticationRecord\.username/)
+  })
+
+  it('every refresh token refused as dead is forgotten: a second call sends none', async () => {
+    const cache = new MemoryTokenCache()
+    const { lifecycle } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    // Another credential rotated the refresh token in the shared cache.
+    const key = tokenCacheKey({
+      kind: 'refresh_token',
+      authority: endpoint.authorityHost,
+      clientId: CLIENT,
+      account: `${USER.uid}.${USER.utid}`,
+      tenantId: '',
+      scopes: '',
+      cae: false,
+    })
+    await cache.write(
+      key,
+      serializeTokenCacheEntry({ refreshToken: endpoint.plantRefreshToken(), account: `${USER.uid}.${USER.utid}` }),
+      Date.now() + 86_400_000,
+    )
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [70008] }
+    expect((await failureOf(lifecycle.getToken(STORAGE))).code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(endpoint.grants('refresh_token')).toHaveLength(2)
+    expect((await failureOf(lifecycle.getToken(GRAPH))).code).toBe('AZCRED_INTERACTION_REQUIRED')
+    expect(endpoint.grants('refresh_token')).toHaveLength(2)
+  })
+
+  it('a caller that joined a sign-in and whose own scopes need consent signs in for them instead of failing', async () => {
+    const slow = gate()
+    const { lifecycle, signIns } = userLifecycle({}, () => slow.promise)
+    const vault = lifecycle.getToken(VAULT)
+    const storage = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [65001], suberror: 'consent_required' }
+    slow.open()
+    await expect(vault).resolves.toMatchObject({ token: expect.stringMatching(/^at-/) })
+    await expect(storage).resolves.toMatchObject({ token: expect.stringMatching(/^at-/) })
+    expect(signIns).toHaveLength(2)
+    expect(signIns[1]?.scopes[0]).toBe(STORAGE)
+  })
+
+  it('a sign-in name is kept whole up to 256 characters (no surrogate pair cut), control characters removed', async () => {
+    const name = `a${'\u{1F600}'.repeat(200)}`
+    const answer = (claims: Record<string, unknown>): TokenResponse => ({
+      accessToken: { token: 'at-x', expiresOnTimestamp: Date.now() + 3_600_000 },
+      homeAccountId: `${USER.uid}.${USER.utid}`,
+      idTokenClaims: claims,
+    })
+    const first = userLifecycle({ interactive: async () => answer({ preferred_username: name, tid: 'x\ny' }) })
+    const record = await first.lifecycle.authenticate(VAULT)
+    expect(record.username).toBe(name)
+    expect(record.tenantId).toBe(USER.utid)
+    expect(deserializeAuthenticationRecord(serializeAuthenticationRecord(record))).toEqual(record)
+    const second = userLifecycle({ interactive: async () => answer({ preferred_username: `ada\n\u2028${'\uD800'}@contoso.example` }) })
+    expect((await second.lifecycle.authenticate(VAULT)).username).toBe('ada@contoso.example')
+  })
+
+  it('the token of a sign-in is never handed to a caller after another user signed in', async () => {
+    const inner = new MemoryTokenCache()
+    const slowWrite = gate()
+    let holdWrites = false
+    let heldWrite = false
+    const cache: TokenCache = {
+      read: (key) => inner.read(key),
+      write: async (key, value, expires) => {
+        if (holdWrites && key.includes('"refresh_token"')) {
+          heldWrite = true
+          await slowWrite.promise
+        }
+        return inner.write(key, value, expires)
+      },
+      remove: (key) => inner.remove(key),
+      scrub: () => inner.scrub(),
+    }
+    const signIns: TokenRequest[] = []
+    let account = USER
+    const { lifecycle } = userLifecycle({ tokenCache: cache, interactive: (request) => signInAs(account, signIns)(request) })
+    await lifecycle.getToken(VAULT)
+    await lifecycle.authenticate(VAULT) // its token waits, unused, for the next VAULT caller
+    account = OTHER_USER
+    holdWrites = true
+    const switching = lifecycle.authenticate(STORAGE)
+    await vi.waitFor(() => expect(heldWrite).toBe(true))
+    const vault = lifecycle.getToken(VAULT)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    slowWrite.open()
+    await switching
+    expect(endpoint.accessTokens.get((await vault).token)).toBe(OTHER_USER)
   })
 })

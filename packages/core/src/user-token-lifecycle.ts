@@ -1,4 +1,4 @@
-import type { AuthenticationRecord } from './authentication-record'
+import { type AuthenticationRecord, serializeAuthenticationRecord } from './authentication-record'
 import { AzcredError, InteractionRequiredError, toInteractionRequired } from './azcred-error'
 import type { ClientAuthentication } from './client-authentication'
 import type { EntraCredentialOptions } from './credential-options'
@@ -92,12 +92,31 @@ interface SignIn {
   waiters: number
 }
 
+/** The last sign-in's answer, kept for the first caller asking for its scopes, and the account it belongs to. */
+interface Handoff {
+  key: string
+  claims: string | undefined
+  account: string | undefined
+  response: TokenResponse
+}
+
 /** A refresh token lives 90 days in Entra ID (sliding); a cache entry of one is kept that long. */
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 86_400_000
 
 // A claim fit for an AuthenticationRecord field: a non-empty string, no control or format characters, at most 256.
+// Counted in code points (as deserializeAuthenticationRecord counts), so no surrogate pair is cut in half.
 const text = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '').slice(0, 256) || undefined : undefined
+  typeof value === 'string'
+    ? Array.from(value.slice(0, 4096).replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, ''))
+        .slice(0, 256)
+        .join('') || undefined
+    : undefined
+/** The `account` field of a serialised cache entry, or undefined. */
+function accountOf(value: unknown): unknown {
+  try {
+    return (JSON.parse(value as string) as { account?: unknown } | null)?.account
+  } catch {}
+}
 const isInteractionRequired = (error: unknown): boolean => AzcredError.isInstance(error) && error.code === 'AZCRED_INTERACTION_REQUIRED'
 const engineKey = (request: TokenRequest): string => `${[...request.scopes].sort().join(' ')}\n${request.tenantId.toLowerCase()}\n${request.enableCae}`
 
@@ -164,7 +183,7 @@ export class UserTokenLifecycle {
   #refreshToken: string | undefined
   #signIn: SignIn | undefined
   /** The access token of the last sign-in, handed once to the first caller that asks for its scopes. */
-  #handoff: { key: string; claims: string | undefined; response: TokenResponse } | undefined
+  #handoff: Handoff | undefined
   /** Refresh-token redemptions run one at a time, each with the newest refresh token. */
   #redemptions: Promise<void> = Promise.resolve()
 
@@ -195,16 +214,30 @@ export class UserTokenLifecycle {
         hostOf(record.authority) === hostOf(authorityHost),
         'authenticationRecord was made for another authority host: sign in again with authenticate() or pass the authorityHost it was made for',
       )
-      this.#record = Object.freeze(Object.fromEntries(fields.map((name) => [name, record[name]]))) as unknown as AuthenticationRecord
+      const copy = Object.fromEntries(fields.map((name) => [name, record[name]])) as unknown as AuthenticationRecord
+      // The field rules of a stored record (AZCRED_CONFIG_INVALID naming the field): a homeAccountId is
+      // `uid.utid`, so no record can name another kind of partition (such as `obo:<hash>`) in the tokenCache.
+      serializeAuthenticationRecord(copy)
+      this.#record = Object.freeze(copy)
     }
-    this.#config = config
+    // A copy: a caller changing its options object later changes nothing here.
+    this.#config = { ...config }
     this.#allowedTenants = allowedTenants(config.additionallyAllowedTenants)
     // The engine's access-token entries are the signed-in account's: before a sign-in there is none to
-    // read or write (an app-only entry of the same client must never be served to a user).
+    // read or write (an app-only entry of the same client must never be served to a user), and an entry
+    // read or written is the current account's (its `account` field), so a token fetched for one user
+    // before another signed in is never stored under the new one.
     const shared = tokenCache
+    const current = (value: unknown): boolean => this.#record !== undefined && accountOf(value) === this.#record.homeAccountId
     const accountCache: TokenCache | undefined = shared && {
-      read: (key) => (this.#record === undefined ? Promise.resolve(undefined) : shared.read(key)),
-      write: (key, value, expiresOnTimestamp) => (this.#record === undefined ? Promise.resolve() : shared.write(key, value, expiresOnTimestamp)),
+      read: async (key) => {
+        if (this.#record === undefined) return undefined
+        const value = await shared.read(key)
+        return current(value) ? value : undefined
+      },
+      write: async (key, value, expiresOnTimestamp) => {
+        if (current(value)) await shared.write(key, value, expiresOnTimestamp)
+      },
       remove: (key) => shared.remove(key),
       scrub: () => shared.scrub(),
     }
@@ -216,9 +249,8 @@ export class UserTokenLifecycle {
       tenantId: config.tenantId,
       additionallyAllowedTenants: config.additionallyAllowedTenants,
       random: config.random,
-      // The engine keeps the access token and the account; the refresh token stays in its own entry.
-      fetchToken: (request) =>
-        this.#fetchToken(request).then((response) => ({ accessToken: response.accessToken, homeAccountId: this.#record?.homeAccountId })),
+      // The engine keeps the access token and the account it was fetched for; the refresh token stays in its own entry.
+      fetchToken: (request) => this.#fetchToken(request).then(({ accessToken, homeAccountId }) => ({ accessToken, homeAccountId })),
       // A sign-in is never restarted by a retry.
       isRetryable: (error) => !this.#final.has(error as object) && isTransient(error),
     })
@@ -250,6 +282,7 @@ export class UserTokenLifecycle {
     assertConfig(this.#config.interactive !== undefined, `${this.#config.credentialName} has no interactive sign-in: authenticate() is not available`)
     const claims = options.claims
     assertConfig(claims == null || typeof claims === 'string', 'authenticate options.claims must be a string')
+    if (options.abortSignal?.aborted) throw abortedError()
     const request: TokenRequest = {
       scopes: normalizeScopes(scopes),
       tenantId: resolveTenant(this.#config.tenantId, options.tenantId, this.#allowedTenants),
@@ -278,7 +311,7 @@ export class UserTokenLifecycle {
       if (handed !== undefined) return handed
       // A sign-in is running: wait for it, then redeem its refresh token for these scopes.
       const running = this.#currentSignIn()
-      if (running !== undefined) return this.#afterSignIn(running, request)
+      if (running !== undefined) return this.#afterSignIn(running, request, true)
     }
     let refused: unknown
     try {
@@ -301,16 +334,36 @@ export class UserTokenLifecycle {
         )
       )
     }
-    // Entra's claims challenge (MFA, consent) from the refused refresh token goes to the sign-in.
-    const claims = request.claims ?? (refused as { claims?: string } | undefined)?.claims
-    const signIn = this.#currentSignIn() ?? this.#startSignIn({ ...request, claims })
-    return this.#afterSignIn(signIn, request)
+    return this.#signInFor(request, refused, true)
   }
 
-  /** Waits for a sign-in as one of its waiters, then takes its token or redeems its refresh token for `request`. */
-  async #afterSignIn(signIn: SignIn, request: TokenRequest): Promise<TokenResponse> {
+  /**
+   * Joins the running sign-in or starts one (with Entra's claims challenge from `refused`), then serves
+   * `request` from it; `mayRepeat`: after joining another caller's sign-in, one more may follow.
+   */
+  #signInFor(request: TokenRequest, refused: unknown, mayRepeat: boolean): Promise<TokenResponse> {
+    // Nobody waits any more: no sign-in is started for nobody.
+    if (request.abortSignal?.aborted) return Promise.reject(abortedError())
+    // Entra's claims challenge (MFA, consent) from the refused refresh token goes to the sign-in.
+    const claims = request.claims ?? (refused as { claims?: string } | undefined)?.claims
+    const running = this.#currentSignIn()
+    return this.#afterSignIn(running ?? this.#startSignIn({ ...request, claims }), request, mayRepeat && running !== undefined)
+  }
+
+  /**
+   * Waits for a sign-in as one of its waiters, then takes its token or redeems its refresh token for
+   * `request`. A caller that joined another caller's sign-in (`joined`) and whose redemption needs
+   * interaction (consent or MFA for its own scopes) signs in once more, when it may.
+   */
+  async #afterSignIn(signIn: SignIn, request: TokenRequest, joined: boolean): Promise<TokenResponse> {
     await this.#waitFor(signIn, request.abortSignal)
-    const response = this.#takeHandoff(request) ?? (await this.#silent(request))
+    let response = this.#takeHandoff(request)
+    try {
+      response ??= await this.#silent(request)
+    } catch (error) {
+      if (!(joined && isInteractionRequired(error) && this.#config.disableAutomaticAuthentication !== true)) throw error
+      return this.#signInFor(request, error, false)
+    }
     if (response !== undefined) return response
     throw new InteractionRequiredError(
       `${this.#config.credentialName}: the sign-in returned no refresh token for these scopes: sign in again for them with authenticate()`,
@@ -337,11 +390,15 @@ export class UserTokenLifecycle {
       controller,
       waiters: 0,
       promise: Promise.resolve()
-        .then(() => interactive(signInRequest))
+        .then(() => {
+          // Every waiter left before it started.
+          if (controller.signal.aborted) throw abortedError()
+          return interactive(signInRequest)
+        })
         .then(
           async (response) => {
             await this.#accept(response, request, true)
-            this.#handoff = { key: engineKey(request), claims: request.claims, response }
+            this.#handoff = { key: engineKey(request), claims: request.claims, account: response.homeAccountId, response }
             return response
           },
           (error: unknown) => {
@@ -374,7 +431,6 @@ export class UserTokenLifecycle {
 
   /** Waits for a sign-in; a waiter whose signal fires leaves with AZCRED_ABORTED, and the last one to leave aborts the sign-in. */
   #waitFor(signIn: SignIn, signal: AbortSignalLike | undefined): Promise<TokenResponse> {
-    if (signal?.aborted) return Promise.reject(abortedError())
     signIn.waiters += 1
     if (signal === undefined) return signIn.promise
     return new Promise((resolve, reject) => {
@@ -386,6 +442,8 @@ export class UserTokenLifecycle {
           if (this.#signIn === signIn) this.#signIn = undefined
         }
       }
+      // Already aborted: it leaves at once (and a sign-in nobody else waits for ends).
+      if (signal.aborted) return onAbort()
       signal.addEventListener('abort', onAbort)
       signIn.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
     })
@@ -394,26 +452,35 @@ export class UserTokenLifecycle {
   /** The last sign-in's token, once, for a caller asking for its scopes, tenant and CAE state while it is fresh. */
   #takeHandoff(request: TokenRequest): TokenResponse | undefined {
     const handoff = this.#handoff
-    if (handoff === undefined || handoff.key !== engineKey(request) || (request.claims !== undefined && request.claims !== handoff.claims)) return undefined
+    if (
+      handoff === undefined ||
+      handoff.account !== this.#record?.homeAccountId ||
+      handoff.key !== engineKey(request) ||
+      (request.claims !== undefined && request.claims !== handoff.claims)
+    ) {
+      return undefined
+    }
     this.#handoff = undefined
     const skew = this.#config.refresh?.clockSkewMs ?? 30_000
     return handoff.response.accessToken.expiresOnTimestamp - Date.now() > 2 * skew ? handoff.response : undefined
   }
 
-  /** The silent path's network part: redeem the newest refresh token; undefined when there is none. */
+  /**
+   * The silent path's network part: redeem the newest refresh token; undefined when there is none.
+   * Redemptions run one at a time: a caller that leaves the queue early (aborted) frees its place only
+   * when the redemption before it has ended, so one refresh token is never presented twice at once.
+   */
   #silent(request: TokenRequest): Promise<TokenResponse | undefined> {
     const previous = this.#redemptions
-    let release = ignore
-    this.#redemptions = new Promise((resolve) => {
-      release = resolve
-    })
-    return unlessAborted(previous, request.abortSignal)
-      .then(() => this.#redeem(request))
-      .finally(release)
+    const run = unlessAborted(previous, request.abortSignal).then(() => this.#redeem(request))
+    this.#redemptions = run.then(ignore, ignore).then(() => previous)
+    return run
   }
 
   async #redeem(request: TokenRequest): Promise<TokenResponse | undefined> {
     const config = this.#config
+    // The account whose refresh token is presented: the answer must be its, and is kept only while it is signed in.
+    const account = this.#record?.homeAccountId
     let refreshToken = this.#refreshToken ?? (await this.#cachedRefreshToken(request))
     for (let attempt = 1; refreshToken !== undefined; attempt += 1) {
       try {
@@ -428,19 +495,26 @@ export class UserTokenLifecycle {
           timeoutMs: config.timeoutMs,
           abortSignal: request.abortSignal,
         })
-        await this.#accept(response, request, false)
-        return response
+        if (response.homeAccountId !== undefined && account !== undefined && response.homeAccountId !== account) {
+          throw new AzcredError(
+            'AZCRED_RESPONSE_INVALID',
+            `${config.credentialName}: the token endpoint answered a refresh token redemption for another account`,
+          )
+        }
+        // Another user signed in meanwhile: the answer serves its caller, and nothing of it is kept.
+        if (this.#record?.homeAccountId === account) await this.#accept(response, request, false)
+        return { ...response, homeAccountId: account ?? this.#record?.homeAccountId }
       } catch (error) {
         const refused = toInteractionRequired(error)
         if (!isInteractionRequired(refused)) throw error
-        // Another credential sharing the cache may have rotated it: its newest is tried once. A dead
-        // refresh token is forgotten; one refused for a consent or MFA step still serves other scopes.
-        const newest = await this.#cachedRefreshToken(request)
-        if (attempt === 1 && newest !== undefined && newest !== refreshToken) {
+        // A dead refresh token is forgotten (each one refused); one refused for a consent or MFA step
+        // still serves other scopes. Another credential sharing the cache may have rotated it: its newest is tried once.
+        if (isDead(refused as InteractionRequiredError)) await this.#forgetRefreshToken(request, refreshToken)
+        const newest = attempt === 1 ? await this.#cachedRefreshToken(request) : undefined
+        if (newest !== undefined && newest !== refreshToken) {
           refreshToken = newest
           continue
         }
-        if (isDead(refused as InteractionRequiredError)) await this.#forgetRefreshToken(request, refreshToken)
         throw refused
       }
     }
@@ -456,15 +530,17 @@ export class UserTokenLifecycle {
       this.#engine.clear()
       this.#refreshToken = undefined
       this.#record = undefined
+      this.#handoff = undefined
     }
     if (homeAccountId !== undefined && (signedIn || previous === undefined)) {
       const claims = response.idTokenClaims ?? {}
-      const tid = text(claims.tid)
+      // An id is used as it came or not at all (never "cleaned" into another id): else the home tenant.
+      const { tid } = claims
       this.#record = Object.freeze({
         authority: hostOf(this.#config.authorityHost),
         homeAccountId,
         clientId: this.#config.clientId,
-        tenantId: tid !== undefined && /^[\w.-]+$/.test(tid) ? tid : (homeAccountId.split('.')[1] as string),
+        tenantId: typeof tid === 'string' && /^[\w.-]{1,256}$/.test(tid) ? tid : (homeAccountId.split('.')[1] as string),
         username:
           text(claims.preferred_username) ?? text(claims.upn) ?? text(claims.email) ?? (previous?.homeAccountId === homeAccountId ? previous.username : ''),
       })
