@@ -29,7 +29,12 @@ export interface RetryPolicyOptions {
 }
 
 /** A caller gives up within about 15 s against an endpoint that keeps failing. Frozen: shared by every credential without retry options. */
-export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = Object.freeze({ maxAttempts: 10, maxElapsedMs: 15_000, baseDelayMs: 500, maxDelayMs: 30_000 })
+export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = /* @__PURE__ */ Object.freeze({
+  maxAttempts: 10,
+  maxElapsedMs: 15_000,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+})
 
 /**
  * True for failures worth another attempt: network errors, timeouts, and 408, 429 or 5xx answers,
