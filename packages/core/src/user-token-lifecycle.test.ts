@@ -771,4 +771,34 @@ describe('hostile endpoint, cache and callers', () => {
     await switching
     expect(endpoint.accessTokens.get((await vault).token)).toBe(OTHER_USER)
   })
+
+  it('a caller aborting just as the sign-in completes loses nothing: the next caller gets its token with no second sign-in', async () => {
+    const signIns: TokenRequest[] = []
+    const controller = new AbortController()
+    const { lifecycle } = userLifecycle({
+      interactive: async (request) => {
+        const response = await signInAs(USER, signIns)(request)
+        controller.abort()
+        return response
+      },
+    })
+    expect((await failureOf(lifecycle.getToken(VAULT, { abortSignal: controller.signal }))).code).toBe('AZCRED_ABORTED')
+    const token = await lifecycle.getToken(VAULT)
+    expect(endpoint.accessTokens.get(token.token)).toBe(USER)
+    expect(signIns).toHaveLength(1)
+    expect(endpoint.grants('refresh_token')).toHaveLength(0)
+  })
+
+  it('a sign-in that answers no token is AZCRED_RESPONSE_INVALID, not a TypeError, and is not retried', async () => {
+    let calls = 0
+    const { lifecycle } = userLifecycle({
+      interactive: async () => {
+        calls += 1
+        return undefined as unknown as TokenResponse
+      },
+    })
+    expect((await failureOf(lifecycle.getToken(VAULT))).code).toBe('AZCRED_RESPONSE_INVALID')
+    expect((await failureOf(lifecycle.authenticate(VAULT))).code).toBe('AZCRED_RESPONSE_INVALID')
+    expect(calls).toBe(2)
+  })
 })

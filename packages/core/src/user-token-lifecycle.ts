@@ -6,7 +6,7 @@ import { requestTokenGrant } from './entra-token'
 import { abortedError, type FetchLike, ignore } from './http'
 import { isTransient } from './retry-policy'
 import { allowedTenants, resolveTenant } from './tenant'
-import { parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
+import { MAX_TOKEN_CACHE_VALUE_LENGTH, parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
 import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
 import type { TokenEvent } from './token-events'
 import { lifecycleOptions, TOKEN_CACHE_TIMEOUT_MS, TokenLifecycle, type TokenLifecycleOptions, type TokenRequest } from './token-lifecycle'
@@ -114,7 +114,9 @@ const text = (value: unknown): string | undefined =>
 /** The `account` field of a serialised cache entry, or undefined. */
 function accountOf(value: unknown): unknown {
   try {
-    return (JSON.parse(value as string) as { account?: unknown } | null)?.account
+    // Bounded before it is parsed, as parseTokenCacheEntry bounds it.
+    const text = typeof value === 'string' && value.length <= MAX_TOKEN_CACHE_VALUE_LENGTH ? value : ''
+    return (JSON.parse(text) as { account?: unknown } | null)?.account
   } catch {}
 }
 const isInteractionRequired = (error: unknown): boolean => AzcredError.isInstance(error) && error.code === 'AZCRED_INTERACTION_REQUIRED'
@@ -290,8 +292,7 @@ export class UserTokenLifecycle {
       enableCae: options.enableCae === true,
       background: false,
     }
-    const signIn = this.#currentSignIn() ?? this.#startSignIn(request)
-    await this.#waitFor(signIn, options.abortSignal)
+    await this.#signInWait(options.abortSignal, request)
     const record = this.#record
     if (record === undefined) {
       throw new AzcredError('AZCRED_RESPONSE_INVALID', `${this.#config.credentialName}: the sign-in answer named no account (no client_info or id token)`)
@@ -307,11 +308,12 @@ export class UserTokenLifecycle {
   async #fetchToken(request: TokenRequest): Promise<TokenResponse> {
     const { background } = request
     if (!background) {
+      // A sign-in in flight is waited out first (also one every earlier waiter left: it ends soon, as its
+      // signal fired), so that its token or refresh token serves these scopes and no second prompt overlaps it.
+      const running = this.#signIn
+      if (running !== undefined) await this.#waitOut(running, request.abortSignal)
       const handed = this.#takeHandoff(request)
       if (handed !== undefined) return handed
-      // A sign-in is running: wait for it, then redeem its refresh token for these scopes.
-      const running = this.#currentSignIn()
-      if (running !== undefined) return this.#afterSignIn(running, request, true)
     }
     let refused: unknown
     try {
@@ -338,30 +340,22 @@ export class UserTokenLifecycle {
   }
 
   /**
-   * Joins the running sign-in or starts one (with Entra's claims challenge from `refused`), then serves
-   * `request` from it; `mayRepeat`: after joining another caller's sign-in, one more may follow.
+   * Joins the sign-in in flight or starts one (with Entra's claims challenge from `refused`), then takes
+   * its token or redeems its refresh token for `request`. A caller that joined another caller's sign-in
+   * and whose redemption needs interaction (consent or MFA for its own scopes) signs in once more
+   * (`mayRepeat`).
    */
-  #signInFor(request: TokenRequest, refused: unknown, mayRepeat: boolean): Promise<TokenResponse> {
+  async #signInFor(request: TokenRequest, refused: unknown, mayRepeat: boolean): Promise<TokenResponse> {
     // Nobody waits any more: no sign-in is started for nobody.
-    if (request.abortSignal?.aborted) return Promise.reject(abortedError())
+    if (request.abortSignal?.aborted) throw abortedError()
     // Entra's claims challenge (MFA, consent) from the refused refresh token goes to the sign-in.
     const claims = request.claims ?? (refused as { claims?: string } | undefined)?.claims
-    const running = this.#currentSignIn()
-    return this.#afterSignIn(running ?? this.#startSignIn({ ...request, claims }), request, mayRepeat && running !== undefined)
-  }
-
-  /**
-   * Waits for a sign-in as one of its waiters, then takes its token or redeems its refresh token for
-   * `request`. A caller that joined another caller's sign-in (`joined`) and whose redemption needs
-   * interaction (consent or MFA for its own scopes) signs in once more, when it may.
-   */
-  async #afterSignIn(signIn: SignIn, request: TokenRequest, joined: boolean): Promise<TokenResponse> {
-    await this.#waitFor(signIn, request.abortSignal)
+    const joined = await this.#signInWait(request.abortSignal, { ...request, claims })
     let response = this.#takeHandoff(request)
     try {
       response ??= await this.#silent(request)
     } catch (error) {
-      if (!(joined && isInteractionRequired(error) && this.#config.disableAutomaticAuthentication !== true)) throw error
+      if (!(mayRepeat && joined && isInteractionRequired(error))) throw error
       return this.#signInFor(request, error, false)
     }
     if (response !== undefined) return response
@@ -370,9 +364,34 @@ export class UserTokenLifecycle {
     )
   }
 
-  #currentSignIn(): SignIn | undefined {
-    const signIn = this.#signIn
-    return signIn?.controller.signal.aborted ? undefined : signIn
+  /**
+   * Waits for the sign-in in flight (joining it) or one started for `start`. A sign-in that every
+   * earlier waiter left is waited out, never run beside a new one; when it ended aborted, one is
+   * started. Resolves true when this caller joined a sign-in another caller started.
+   */
+  async #signInWait(signal: AbortSignalLike | undefined, start: TokenRequest): Promise<boolean> {
+    for (let round = 1; ; round += 1) {
+      const running = this.#signIn
+      if (running === undefined || round > 3) {
+        await this.#waitFor(running ?? this.#startSignIn(start), signal)
+        return running !== undefined
+      }
+      if (await this.#waitOut(running, signal)) return true
+    }
+  }
+
+  /**
+   * Waits for a sign-in: true when it succeeded, false when it ended aborted because every earlier
+   * waiter left (not this caller); its other errors, and AZCRED_ABORTED when `signal` fires, reject.
+   */
+  #waitOut(signIn: SignIn, signal: AbortSignalLike | undefined): Promise<boolean> {
+    return this.#waitFor(signIn, signal).then(
+      () => true,
+      (error: unknown) => {
+        if (signal?.aborted || !signIn.controller.signal.aborted) throw error
+        return false
+      },
+    )
   }
 
   #startSignIn(request: TokenRequest): SignIn {
@@ -394,6 +413,13 @@ export class UserTokenLifecycle {
           // Every waiter left before it started.
           if (controller.signal.aborted) throw abortedError()
           return interactive(signInRequest)
+        })
+        .then((response) => {
+          const token = (response as Partial<TokenResponse> | undefined)?.accessToken
+          if (typeof token?.token !== 'string' || typeof token.expiresOnTimestamp !== 'number') {
+            throw new AzcredError('AZCRED_RESPONSE_INVALID', `${this.#config.credentialName}: the sign-in answered no access token`)
+          }
+          return response
         })
         .then(
           async (response) => {
@@ -437,10 +463,8 @@ export class UserTokenLifecycle {
       const onAbort = (): void => {
         signal.removeEventListener('abort', onAbort)
         reject(abortedError())
-        if (--signIn.waiters === 0) {
-          signIn.controller.abort()
-          if (this.#signIn === signIn) this.#signIn = undefined
-        }
+        // The sign-in stays in flight until it ends (it should end at once): the next caller waits it out.
+        if (--signIn.waiters === 0) signIn.controller.abort()
       }
       // Already aborted: it leaves at once (and a sign-in nobody else waits for ends).
       if (signal.aborted) return onAbort()
