@@ -154,7 +154,7 @@ describe('serializeTokenCacheEntry / parseTokenCacheEntry', () => {
   })
 
   it('ignores a refreshAfterTimestamp outside the lifetime', () => {
-    for (const refreshAfterTimestamp of [NOW + 2 * HOUR, NOW - HOUR, 'soon', String(NOW + HOUR / 2), null]) {
+    for (const refreshAfterTimestamp of [NOW + 2 * HOUR, NOW - HOUR, NOW + 30_000, 'soon', null]) {
       const text = JSON.stringify({ version: 1, accessToken: { token: ACCESS, expiresOnTimestamp: NOW + HOUR, refreshAfterTimestamp } })
       expect(parseTokenCacheEntry(text)?.accessToken?.refreshAfterTimestamp).toBeUndefined()
     }
@@ -182,7 +182,8 @@ describe('serializeTokenCacheEntry / parseTokenCacheEntry', () => {
       JSON.stringify({ ...valid, refreshToken: 42 }),
       JSON.stringify({ ...valid, refreshToken: null }),
       JSON.stringify({ ...valid, account: 42 }),
-      JSON.stringify({ ...valid, account: 'a'.repeat(1025) }),
+      JSON.stringify({ ...valid, account: 'has space' }),
+      JSON.stringify({ ...valid, account: 'a'.repeat(65_537) }),
       JSON.stringify({ ...valid, account: null }),
       JSON.stringify({ version: 1, accessToken: { token: 'line\nbreak', expiresOnTimestamp: NOW + HOUR } }),
       JSON.stringify({ version: 1, accessToken: { token: 42, expiresOnTimestamp: NOW + HOUR } }),

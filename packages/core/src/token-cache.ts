@@ -84,8 +84,8 @@ export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
 /**
  * Reads a value written by {@link serializeTokenCacheEntry}, or returns undefined for anything else: not a
  * string, over {@link MAX_TOKEN_CACHE_VALUE_LENGTH}, not JSON, another `version`, a refresh token that is
- * not printable ASCII (at most `MAX_ACCESS_TOKEN_LENGTH`), an account that is not a string of at most
- * 1024 characters, a field that is null. Never throws. The access token passes the token endpoint's rules
+ * not printable ASCII (at most `MAX_ACCESS_TOKEN_LENGTH`), an account that is not (a `homeAccountId` has
+ * that form too), a field that is null. Never throws. The access token passes the token endpoint's rules
  * (`toAccessToken`: printable ASCII, expiry a number) and must expire 60 s (`MIN_TOKEN_LIFETIME_MS`) to
  * 24 h (`MAX_TOKEN_LIFETIME_MS`) after `now`; a `refreshAfterTimestamp` not in that lifetime is dropped.
  * An access token that fails is left out (the refresh token stays usable); an entry left with neither
@@ -99,20 +99,20 @@ export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): 
     if (
       (entry as { version?: unknown }).version === 1 &&
       (refreshToken === undefined || isToken(refreshToken)) &&
-      (account === undefined || (typeof account === 'string' && account.length <= 1024))
+      (account === undefined || isToken(account))
     ) {
       // Rebuilt, so that no other field of the stored JSON comes along.
       const parsed: TokenCacheEntry = { refreshToken, account }
       try {
         const { token, expiresOnTimestamp: expires, refreshAfterTimestamp: refreshAfter } = accessToken as AccessToken
-        // Over 24 h is refused (toAccessToken would cap it). toAccessToken checks the rest; the stored
-        // numbers are then kept exactly (its seconds arithmetic is not).
+        // Over 24 h is refused (toAccessToken would cap it); toAccessToken checks the rest. An absent
+        // refreshAfterTimestamp gives NaN, which it ignores.
         if (typeof expires === 'number' && expires <= now + MAX_TOKEN_LIFETIME_MS) {
-          const refreshIn = typeof refreshAfter === 'number' ? (refreshAfter - now) / 1000 : undefined
-          const checked = toAccessToken({ access_token: token, expires_in: (expires - now) / 1000, refresh_in: refreshIn }, 'tokenCache', now)
-          checked.expiresOnTimestamp = expires
-          if (checked.refreshAfterTimestamp) checked.refreshAfterTimestamp = refreshAfter
-          parsed.accessToken = checked
+          parsed.accessToken = toAccessToken(
+            { access_token: token, expires_in: (expires - now) / 1000, refresh_in: ((refreshAfter as number) - now) / 1000 },
+            'tokenCache',
+            now,
+          )
         }
       } catch {}
       if (parsed.accessToken || refreshToken) return parsed

@@ -162,6 +162,8 @@ interface CacheEntry {
 }
 
 const DAY_MS = 86_400_000
+// What the tokenCache timer rejects with: an object no cache can reject with.
+const TIMED_OUT = {}
 const OFFICIAL_RETRY: Record<string, string> = { maxRetries: 'maxAttempts', retryDelayInMs: 'baseDelayMs', maxRetryDelayInMs: 'maxDelayMs' }
 
 /** Resolves after `ms`, or rejects with AZCRED_ABORTED as soon as `signal` fires. */
@@ -426,7 +428,6 @@ export class TokenLifecycle {
    */
   async #cache(request: TokenRequest, token?: AccessToken, response?: TokenResponse): Promise<unknown> {
     let timer: ReturnType<typeof setTimeout> | undefined
-    let timedOut = false
     try {
       const { tokenCache, cachePartition } = this.#config as Required<TokenLifecycleConfig>
       const key = tokenCacheKey({
@@ -445,14 +446,11 @@ export class TokenLifecycle {
             )
           : tokenCache.read(key),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            timedOut = true
-            reject()
-          }, TOKEN_CACHE_TIMEOUT_MS)
+          timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, TIMED_OUT)
         }),
       ])
-    } catch {
-      this.#emit('cache-error', request, { operation: token ? 'write' : 'read', reason: timedOut ? 'timeout' : 'failed' })
+    } catch (error) {
+      this.#emit('cache-error', request, { operation: token ? 'write' : 'read', reason: error === TIMED_OUT ? 'timeout' : 'failed' })
     } finally {
       clearTimeout(timer)
     }
@@ -467,7 +465,8 @@ export class TokenLifecycle {
     if (this.#config.tokenCache && request.claims === undefined) {
       // A valid token that is newer than the one held (another credential or process got it) needs no request.
       const found = parseTokenCacheEntry(await this.#cache(request))?.accessToken
-      if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil) + skew) return { token: found, attempts: 0, cached: true }
+      // `+ 1`: the token this lifecycle holds, read back, is not newer (its times may differ by rounding).
+      if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil + 1) + skew) return { token: found, attempts: 0, cached: true }
     }
     for (let attempt = 1; ; attempt += 1) {
       const { blocked } = entry
