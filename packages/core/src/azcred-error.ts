@@ -1,4 +1,7 @@
-/** Stable error codes. Branch on these, never on messages. */
+/**
+ * Stable error codes. Branch on these, never on messages.
+ * @public
+ */
 export type AzcredErrorCode =
   /** Options or environment are wrong; the message names what to change. Stops a chain. */
   | 'AZCRED_CONFIG_INVALID'
@@ -26,7 +29,10 @@ export type AzcredErrorCode =
   /** The user declined or cancelled the sign-in (a denied device code, a closed or refused browser prompt). */
   | 'AZCRED_AUTHENTICATION_CANCELLED'
 
-/** The codes whose errors carry no fields beyond `AzcredError`'s. */
+/**
+ * The codes whose errors carry no fields beyond `AzcredError`'s.
+ * @public
+ */
 export type PlainAzcredErrorCode = Exclude<AzcredErrorCode, 'AZCRED_TOKEN_REQUEST_FAILED' | 'AZCRED_INTERACTION_REQUIRED'>
 
 const AZCRED_ERROR = Symbol.for('azcred.error')
@@ -40,6 +46,7 @@ const AZCRED_ERROR = Symbol.for('azcred.error')
  * try { await credential.getToken(scope) } catch (error) {
  *   if (AzcredError.isInstance(error) && error.code === 'AZCRED_SOURCE_UNAVAILABLE') { ... }
  * }
+ * @public
  */
 export class AzcredError<Code extends AzcredErrorCode = AzcredErrorCode> extends Error {
   /** The stable code. */
@@ -75,7 +82,10 @@ export class AzcredError<Code extends AzcredErrorCode = AzcredErrorCode> extends
 // The brand isInstance reads: on the prototype (never an own field), and kept out of the declared type.
 ;(AzcredError.prototype as unknown as Record<symbol, boolean>)[AZCRED_ERROR] = true
 
-/** The fields kept from an Entra ID error answer; never its raw body or the request. */
+/**
+ * The fields kept from an Entra ID error answer; never its raw body or the request.
+ * @public
+ */
 export interface TokenRequestErrorDetails {
   /** HTTP status of the answer. */
   status: number
@@ -93,7 +103,10 @@ export interface TokenRequestErrorDetails {
   claims?: string | undefined
 }
 
-/** `AZCRED_TOKEN_REQUEST_FAILED`: the endpoint refused or failed the token request. */
+/**
+ * `AZCRED_TOKEN_REQUEST_FAILED`: the endpoint refused or failed the token request.
+ * @public
+ */
 export class TokenRequestError extends AzcredError<'AZCRED_TOKEN_REQUEST_FAILED'> {
   /** HTTP status of the answer (a 3xx or 0 for a redirect, which is never followed). */
   declare readonly status: number
@@ -120,6 +133,7 @@ export class TokenRequestError extends AzcredError<'AZCRED_TOKEN_REQUEST_FAILED'
  * `AZCRED_INTERACTION_REQUIRED`: a user must act before a token can be had. Made by
  * {@link toInteractionRequired} from Entra's refusal (whose fields it keeps for diagnosis, and which is
  * its `cause`), or by a user credential whose silent path has nothing to redeem.
+ * @public
  */
 export class InteractionRequiredError extends AzcredError<'AZCRED_INTERACTION_REQUIRED'> {
   /** Entra's claims challenge (JSON), when it sent one: pass it to `getToken(scopes, { claims })` when signing in again. Not a secret. */
@@ -147,7 +161,10 @@ export class InteractionRequiredError extends AzcredError<'AZCRED_INTERACTION_RE
   }
 }
 
-/** Every azcred error, as a union discriminated by `code`: what `AzcredError.isInstance` narrows to. */
+/**
+ * Every azcred error, as a union discriminated by `code`: what `AzcredError.isInstance` narrows to.
+ * @public
+ */
 export type AnyAzcredError = TokenRequestError | InteractionRequiredError | AzcredError<PlainAzcredErrorCode>
 
 // Entra codes that only the user can fix by signing in again: an expired, revoked or idle refresh token
@@ -171,6 +188,7 @@ const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_require
  * Anything else, an `InteractionRequiredError` included, is returned as it is.
  * @example
  * try { return await redeemRefreshToken() } catch (error) { throw toInteractionRequired(error) }
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function toInteractionRequired(error: unknown): unknown {
   if (!AzcredError.isInstance(error) || error.code !== 'AZCRED_TOKEN_REQUEST_FAILED') return error
@@ -197,6 +215,7 @@ export function toInteractionRequired(error: unknown): unknown {
 /**
  * The system code of a local error (`ENOENT`, `ECONNREFUSED`, `ERR_INVALID_ARG_VALUE`), or undefined:
  * what a message may name instead of the error's own message, which can quote a path, URL or secret.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function systemErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code

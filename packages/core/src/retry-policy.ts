@@ -3,6 +3,7 @@ import { AzcredError, type TokenRequestError } from './azcred-error'
 /**
  * Retry settings for transient failures (network errors, timeouts, 429, 5xx). Each is checked when
  * the credential is built: a number in the range given, else AZCRED_CONFIG_INVALID.
+ * @public
  */
 export interface RetryOptions {
   /** Attempts in all, the first included: 1 to 100. Default 10. */
@@ -18,7 +19,10 @@ export interface RetryOptions {
   maxDelayMs?: number
 }
 
-/** The official spelling (`@azure/core-rest-pipeline`), mapped onto {@link RetryOptions}; `retry` wins where both are given. */
+/**
+ * The official spelling (`@azure/core-rest-pipeline`), mapped onto {@link RetryOptions}; `retry` wins where both are given.
+ * @public
+ */
 export interface RetryPolicyOptions {
   /** Retries after the first attempt, 0 to 99: `maxAttempts` = `maxRetries + 1`. */
   maxRetries?: number
@@ -28,7 +32,10 @@ export interface RetryPolicyOptions {
   maxRetryDelayInMs?: number
 }
 
-/** A caller gives up within about 15 s against an endpoint that keeps failing. Frozen: shared by every credential without retry options. */
+/**
+ * A caller gives up within about 15 s against an endpoint that keeps failing. Frozen: shared by every credential without retry options.
+ * @public
+ */
 export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = /* @__PURE__ */ Object.freeze({
   maxAttempts: 10,
   maxElapsedMs: 15_000,
@@ -41,6 +48,7 @@ export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = /* @__PURE__ */ O
  * unless the error says `retryable: false` (DNS "no such name", a TLS certificate, a redirect).
  * Entra's credential and configuration refusals (invalid_client, unknown app or tenant, bad scope)
  * come as 400/401 and are never retried.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function isTransient(error: unknown): boolean {
   if (!AzcredError.isInstance(error) || (error as { retryable?: boolean }).retryable === false) return false

@@ -5,6 +5,7 @@ import { assertConfig } from './validate'
 /**
  * What one cache entry is for. Every field is part of the key ({@link tokenCacheKey}), so no input can
  * address another tenant's, client's, account's or user's entry.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export interface TokenCachePartition {
   /** An access token (for `scopes`), a refresh token, or an account record. */
@@ -32,6 +33,7 @@ export interface TokenCachePartition {
  * quotes every string and escapes its quotes and backslashes, so two partitions share a key only when
  * every field is equal, whatever characters a field holds. It holds no secret.
  * @example tokenCacheKey({ kind: 'access_token', authority, clientId, account: '', tenantId, scopes: 'https://vault.azure.net/.default', cae: false })
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function tokenCacheKey(partition: TokenCachePartition): string {
   const { kind, authority, clientId, account, tenantId, scopes, cae } = partition
@@ -44,6 +46,7 @@ export function tokenCacheKey(partition: TokenCachePartition): string {
  * {@link serializeTokenCacheEntry}; both are strings, and the values hold secrets. A cache that throws,
  * rejects or is slow never fails a token request: the lifecycle goes on without it and emits
  * `cache-error`.
+ * @public
  */
 export interface TokenCache {
   /** The value stored under `key`, or undefined. */
@@ -56,7 +59,10 @@ export interface TokenCache {
   scrub(): Promise<void>
 }
 
-/** What one cache value holds: an access token, a refresh token, or both, and the account they belong to. */
+/**
+ * What one cache value holds: an access token, a refresh token, or both, and the account they belong to.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface TokenCacheEntry {
   /** The access token (its `token`, `expiresOnTimestamp`, optional `refreshAfterTimestamp`). Secret. */
   accessToken?: AccessToken
@@ -66,7 +72,10 @@ export interface TokenCacheEntry {
   account?: string
 }
 
-/** Longest serialised value {@link parseTokenCacheEntry} reads, in characters (256 KB). */
+/**
+ * Longest serialised value {@link parseTokenCacheEntry} reads, in characters (256 KB).
+ * @public
+ */
 export const MAX_TOKEN_CACHE_VALUE_LENGTH = 262_144
 
 // A token: printable ASCII without spaces, 1 to MAX_ACCESS_TOKEN_LENGTH characters (as toAccessToken checks).
@@ -75,6 +84,7 @@ const isToken = (value: unknown): value is string => typeof value === 'string' &
 /**
  * The value of a cache entry: `{"version":1,"accessToken":{"token","expiresOnTimestamp","refreshAfterTimestamp"?},
  * "refreshToken"?,"account"?}`. The string holds secrets: store it as such.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
   const { accessToken, refreshToken, account } = entry
@@ -91,6 +101,7 @@ export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
  * An access token that fails is left out (the refresh token stays usable); an entry left with neither
  * token is undefined.
  * @param now epoch milliseconds; default `Date.now()`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): TokenCacheEntry | undefined {
   try {
@@ -120,7 +131,10 @@ export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): 
   } catch {}
 }
 
-/** Options of {@link MemoryTokenCache}. */
+/**
+ * Options of {@link MemoryTokenCache}.
+ * @public
+ */
 export interface MemoryTokenCacheOptions {
   /** Most entries kept, 1 to 10 000 000; at the limit, expired entries go first, then the oldest written. Default 10 000. */
   maxEntries?: number
@@ -136,6 +150,7 @@ export interface MemoryTokenCacheOptions {
  * const tokenCache = new MemoryTokenCache()
  * const first = new ClientSecretCredential(tenantId, clientId, secret, { tokenCache })
  * const second = new ClientSecretCredential(tenantId, clientId, secret, { tokenCache }) // reuses first's tokens
+ * @public
  */
 export class MemoryTokenCache implements TokenCache {
   readonly #entries = new Map<string, { value: string; expires: number }>()

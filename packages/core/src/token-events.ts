@@ -1,6 +1,9 @@
 import type { AzcredErrorCode } from './azcred-error'
 
-/** What every event says about the request it concerns. Never a token or a secret. */
+/**
+ * What every event says about the request it concerns. Never a token or a secret.
+ * @public
+ */
 export interface TokenEventBase {
   /** The credential, such as `ClientSecretCredential`. */
   credential: string
@@ -12,7 +15,10 @@ export interface TokenEventBase {
   at: number
 }
 
-/** Typed lifecycle events; pass `onEvent` to a credential to receive them. */
+/**
+ * Typed lifecycle events; pass `onEvent` to a credential to receive them.
+ * @public
+ */
 export type TokenEvent =
   /** A caller had no valid token and one was obtained. */
   | (TokenEventBase & { type: 'acquired'; durationMs: number; attempts: number; expiresOnTimestamp: number; refreshAtTimestamp: number })
@@ -43,5 +49,8 @@ export type TokenEvent =
    */
   | (TokenEventBase & { type: 'cache-error'; operation: 'read' | 'write'; reason: 'failed' | 'timeout' })
 
-/** Receives events. Exceptions it throws are ignored. */
+/**
+ * Receives events. Exceptions it throws are ignored.
+ * @public
+ */
 export type TokenEventListener = (event: TokenEvent) => void

@@ -9,7 +9,10 @@ import type { TokenEvent, TokenEventListener } from './token-events'
 import type { TokenResponse } from './token-response'
 import { assertAppOnlyTenant, assertConfig, checkNumber, normalizeScopes } from './validate'
 
-/** What a flow is asked to fetch. */
+/**
+ * What a flow is asked to fetch.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface TokenRequest {
   scopes: readonly string[]
   tenantId: string
@@ -35,10 +38,14 @@ export interface TokenRequest {
 /**
  * A flow's one job: request a token for these scopes, once, with no caching or retrying. A
  * `TokenResponse` (a user's flows) also hands its refresh token and account to the `tokenCache`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export type TokenFetcher = (request: TokenRequest) => Promise<AccessToken | TokenResponse>
 
-/** When tokens are refreshed. Each value is 0 to 86 400 000 ms. */
+/**
+ * When tokens are refreshed. Each value is 0 to 86 400 000 ms.
+ * @public
+ */
 export interface RefreshOptions {
   /** Refresh when less than this is left (when Entra sends no `refresh_in`), ms. Default 300 000 (5 min). */
   marginMs?: number
@@ -50,7 +57,10 @@ export interface RefreshOptions {
   clockSkewMs?: number
 }
 
-/** Lifecycle options every credential accepts. Numbers are range-checked when the credential is built. */
+/**
+ * Lifecycle options every credential accepts. Numbers are range-checked when the credential is built.
+ * @public
+ */
 export interface TokenLifecycleOptions {
   /**
    * Receives typed events (never a token or secret). Without it, `AZURE_LOG_LEVEL=info` or `verbose`
@@ -79,7 +89,10 @@ export interface TokenLifecycleOptions {
   tokenCache?: TokenCache
 }
 
-/** The names {@link lifecycleOptions} picks: every option of {@link TokenLifecycleOptions}. */
+/**
+ * The names {@link lifecycleOptions} picks: every option of {@link TokenLifecycleOptions}.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export const LIFECYCLE_OPTION_NAMES = ['onEvent', 'retry', 'retryOptions', 'refresh', 'timeoutMs', 'loggingOptions', 'tokenCache'] as const
 
 /**
@@ -87,6 +100,7 @@ export const LIFECYCLE_OPTION_NAMES = ['onEvent', 'retry', 'retryOptions', 'refr
  * undefined, read once each), so every credential passes the same set to the engine, and an option
  * added to the engine reaches every flow. Checked by the `TokenLifecycle` constructor, not here.
  * @example new TokenLifecycle({ ...lifecycleOptions(options), credentialName, tenantId, fetchToken })
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function lifecycleOptions(options: TokenLifecycleOptions | undefined): TokenLifecycleOptions {
   const picked: Record<string, unknown> = {}
@@ -97,7 +111,10 @@ export function lifecycleOptions(options: TokenLifecycleOptions | undefined): To
   return picked
 }
 
-/** Everything the engine needs from a credential. */
+/**
+ * Everything the engine needs from a credential.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface TokenLifecycleConfig extends TokenLifecycleOptions {
   /** Name used in events, such as `ClientSecretCredential`. */
   credentialName: string
@@ -125,6 +142,7 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
 /**
  * Longest wait for a `tokenCache` read or write, in milliseconds (2 s); a slower cache is skipped for
  * that request (event `cache-error`, reason `timeout`).
+ * @public
  */
 export const TOKEN_CACHE_TIMEOUT_MS = 2_000
 
@@ -132,6 +150,7 @@ export const TOKEN_CACHE_TIMEOUT_MS = 2_000
  * After a caller's retries ran out on a transient failure, new callers for the same cache entry
  * (tenant, scopes, CAE) get that same error at once for the server's `Retry-After` (at most
  * {@link MAX_THROTTLE_MS}) or else, when it sent none or 0 or a past date, this long, in milliseconds.
+ * @public
  */
 export const FAIL_FAST_MS = 5_000
 
@@ -139,6 +158,7 @@ export const FAIL_FAST_MS = 5_000
  * Longest a server's `Retry-After` is honoured and remembered, in milliseconds (60 s): a 429 asking for
  * longer blocks requests of that cache entry (tenant, scopes, CAE) for 60 s; its next success ends the
  * block. Other tenants and scopes are not blocked.
+ * @public
  */
 export const MAX_THROTTLE_MS = 60_000
 
@@ -204,6 +224,7 @@ function logEvent(event: TokenEvent): void {
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a retry, refresh or timeout
  * number out of range, an option of the wrong type, (`appOnly`) a multi-tenant alias, or a
  * `tokenCache` without `cachePartition`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export class TokenLifecycle {
   readonly #config: TokenLifecycleConfig

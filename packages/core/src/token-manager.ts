@@ -1,7 +1,10 @@
 import { AzcredError } from './azcred-error'
 import type { AccessToken, GetTokenOptions, TokenCredential } from './token-credential'
 
-/** How the manager holds one credential. */
+/**
+ * How the manager holds one credential.
+ * @public
+ */
 export interface ManagedCredentialOptions {
   /** The scopes this name's tokens are for. */
   scopes: string | string[]
@@ -9,7 +12,10 @@ export interface ManagedCredentialOptions {
   keepFresh?: boolean
 }
 
-/** Options of {@link TokenManager.start}. */
+/**
+ * Options of {@link TokenManager.start}.
+ * @public
+ */
 export interface TokenManagerStartOptions {
   /** Wait for every first token (and fail if one fails), or prefetch in the background. Default true. */
   wait?: boolean
@@ -36,6 +42,7 @@ const MAX_TIMER_MS = 2_147_000_000
  * tokens.add('contoso', new ClientSecretCredential(t1, c1, s1), { scopes: 'https://management.azure.com/.default' })
  * await tokens.start()
  * const { token } = await tokens.getToken('contoso')
+ * @public
  */
 export class TokenManager {
   readonly #managed = new Map<string, Managed>()

@@ -1,7 +1,10 @@
 import { AzcredError } from './azcred-error'
 import { ENV_TENANT_ID } from './env'
 
-/** The public-cloud Entra ID host, used when nothing else is configured. */
+/**
+ * The public-cloud Entra ID host, used when nothing else is configured.
+ * @public
+ */
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com'
 
 // Starts and ends with a letter or digit; only letters, digits, dots and hyphens between.
@@ -16,6 +19,7 @@ const notAllowed = (at: number): string => (at >= 0 ? `: character ${at + 1} is 
 /**
  * Throws `AZCRED_CONFIG_INVALID` with `message` unless `ok`.
  * @throws AzcredError AZCRED_CONFIG_INVALID.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function assertConfig(ok: unknown, message: string): asserts ok {
   if (!ok) throw new AzcredError('AZCRED_CONFIG_INVALID', message)
@@ -26,6 +30,7 @@ export function assertConfig(ok: unknown, message: string): asserts ok {
  * The message never shows the value (a secret passed by mistake must not leak): it names the option
  * and the position of the first character that is not allowed.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asserts tenantId is string {
   const text = typeof tenantId === 'string' ? tenantId : ''
@@ -37,6 +42,7 @@ export function assertTenantId(tenantId: unknown, optionName = 'tenantId'): asse
  * Refuses `common`, `organizations` and `consumers`, which only user sign-in understands: an app-only
  * (client credentials) flow needs the tenant's id or one of its domains.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming `optionName`.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function assertAppOnlyTenant(tenantId: string, optionName = `tenantId (or ${ENV_TENANT_ID})`): void {
   const alias = /^(common|organizations|consumers)$/i.exec(tenantId)?.[1]
@@ -47,6 +53,7 @@ export function assertAppOnlyTenant(tenantId: string, optionName = `tenantId (or
  * Checks an optional number option and returns it: undefined, or a number from `min` to `max`
  * (`NaN`, `Infinity` and non-numbers are refused).
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the option and the allowed range.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function checkNumber(value: unknown, optionName: string, max: number, min = 0): number | undefined {
   assertConfig(value === undefined || (typeof value === 'number' && value >= min && value <= max), `${optionName} must be a number from ${min} to ${max}`)
@@ -57,18 +64,25 @@ export function checkNumber(value: unknown, optionName: string, max: number, min
  * Checks that a required string option is present and not blank. The value is never echoed, so it
  * is safe for secrets.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the option and how to provide it.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function assertNonEmpty(value: unknown, optionName: string, howToFix: string): asserts value is string {
   assertConfig(typeof value === 'string' && value.trim() !== '', `${optionName} is ${value === undefined ? 'missing' : 'empty'}: ${howToFix}`)
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
+/**
+ * True for 127.0.0.0/8, ::1 and localhost.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export function isLoopbackHostname(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '')
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host)
 }
 
-/** Options of {@link normalizeAuthorityHost}. */
+/**
+ * Options of {@link normalizeAuthorityHost}.
+ * @internal For azcred's own packages; not covered by semver.
+ */
 export interface AuthorityHostOptions {
   /** Allow `http:` for a loopback host (a local emulator). Default false. */
   allowInsecureConnection?: boolean | undefined
@@ -80,6 +94,7 @@ export interface AuthorityHostOptions {
  * Parses an authority host and returns it without a trailing slash. It must be `https:`; plain
  * `http:` is accepted only for a loopback host with `allowInsecureConnection`.
  * @throws AzcredError AZCRED_CONFIG_INVALID for anything else.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function normalizeAuthorityHost(value: string, options: AuthorityHostOptions = {}): string {
   const optionName = options.optionName ?? 'authorityHost'
@@ -95,9 +110,15 @@ export function normalizeAuthorityHost(value: string, options: AuthorityHostOpti
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
 
-/** Most scopes one call may name. */
+/**
+ * Most scopes one call may name.
+ * @public
+ */
 export const MAX_SCOPES = 100
-/** Longest scope accepted, in characters. */
+/**
+ * Longest scope accepted, in characters.
+ * @public
+ */
 export const MAX_SCOPE_LENGTH = 1024
 
 /**
@@ -106,6 +127,7 @@ export const MAX_SCOPE_LENGTH = 1024
  * or control characters (so no input can address another tenant's cache entry). Values are never
  * echoed.
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the scope's index and what is wrong.
+ * @internal For azcred's own packages; not covered by semver.
  */
 export function normalizeScopes(scopes: unknown): string[] {
   const list: unknown[] = typeof scopes === 'string' ? [scopes] : Array.isArray(scopes) ? [...scopes] : []
