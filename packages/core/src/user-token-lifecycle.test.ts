@@ -801,4 +801,22 @@ describe('hostile endpoint, cache and callers', () => {
     expect((await failureOf(lifecycle.authenticate(VAULT))).code).toBe('AZCRED_RESPONSE_INVALID')
     expect(calls).toBe(2)
   })
+
+  it('authenticate refuses a bad option as AZCRED_CONFIG_INVALID: never a bare TypeError or a getter error quoting anything', async () => {
+    const { lifecycle, signIns } = userLifecycle()
+    const noSignal = await failureOf(lifecycle.authenticate(VAULT, { abortSignal: {} as AbortSignal }))
+    expect(noSignal.code).toBe('AZCRED_CONFIG_INVALID')
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('getter saw rt-PLANTED-secret')
+        },
+      },
+    )
+    const error = await failureOf(lifecycle.authenticate(VAULT, throwing))
+    expect(error.code).toBe('AZCRED_CONFIG_INVALID')
+    expect(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`).not.toContain('PLANTED')
+    expect(signIns).toHaveLength(0)
+  })
 })

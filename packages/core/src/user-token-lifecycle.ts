@@ -280,19 +280,33 @@ export class UserTokenLifecycle {
    * names no account (no `client_info` or id token), or the sign-in's own error.
    */
   async authenticate(scopes: string | readonly string[], options: GetTokenOptions = {}): Promise<AuthenticationRecord> {
-    assertConfig(typeof options === 'object' && options !== null, 'authenticate options must be an object')
     assertConfig(this.#config.interactive !== undefined, `${this.#config.credentialName} has no interactive sign-in: authenticate() is not available`)
-    const claims = options.claims
-    assertConfig(claims == null || typeof claims === 'string', 'authenticate options.claims must be a string')
-    if (options.abortSignal?.aborted) throw abortedError()
-    const request: TokenRequest = {
-      scopes: normalizeScopes(scopes),
-      tenantId: resolveTenant(this.#config.tenantId, options.tenantId, this.#allowedTenants),
-      claims: claims?.trim() ? claims : undefined,
-      enableCae: options.enableCae === true,
-      background: false,
+    let request: TokenRequest
+    let signal: AbortSignalLike | undefined
+    try {
+      assertConfig(typeof options === 'object' && options !== null, 'authenticate options must be an object')
+      const { claims, abortSignal, tenantId, enableCae } = options
+      assertConfig(claims == null || typeof claims === 'string', 'authenticate options.claims must be a string')
+      assertConfig(
+        abortSignal == null || (typeof abortSignal.addEventListener === 'function' && typeof abortSignal.removeEventListener === 'function'),
+        'authenticate options.abortSignal must be an AbortSignal',
+      )
+      signal = abortSignal ?? undefined
+      request = {
+        scopes: normalizeScopes(scopes),
+        tenantId: resolveTenant(this.#config.tenantId, tenantId, this.#allowedTenants),
+        claims: claims?.trim() ? claims : undefined,
+        enableCae: enableCae === true,
+        background: false,
+      }
+      if (signal?.aborted) throw abortedError()
+    } catch (error) {
+      // A getter or Proxy that threw: its own error could quote anything, so it is not passed on.
+      throw AzcredError.isInstance(error)
+        ? error
+        : new AzcredError('AZCRED_CONFIG_INVALID', 'authenticate: reading the scopes or options threw: pass strings and a plain object')
     }
-    await this.#signInWait(options.abortSignal, request)
+    await this.#signInWait(signal, request)
     const record = this.#record
     if (record === undefined) {
       throw new AzcredError('AZCRED_RESPONSE_INVALID', `${this.#config.credentialName}: the sign-in answer named no account (no client_info or id token)`)
