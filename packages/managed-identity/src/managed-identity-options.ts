@@ -1,4 +1,4 @@
-import { AzcredError, checkNumber, type FetchLike, type RetryOptions, type RetryPolicyOptions, type TokenLifecycleOptions } from '@azcred/core'
+import { AzcredError, checkNumber, type FetchLike, type RetryOptions, type RetryPolicyOptions, type TokenCache, type TokenLifecycleOptions } from '@azcred/core'
 
 /**
  * Retry settings for managed identity endpoints, which also retry 404 and 410 (host updating).
@@ -55,6 +55,13 @@ export interface ManagedIdentityCredentialOptions extends Omit<TokenLifecycleOpt
   fetch?: FetchLike
   /** Time allowed for one request, ms (1 to 600 000). Default 30 000. */
   timeoutMs?: number
+  /**
+   * Refused at construction (`AZCRED_CONFIG_INVALID`) on every host but AKS workload identity, which
+   * caches per client id: a system-assigned identity has no id to partition a shared cache by, so one
+   * machine could read another's token. Passed to the engine with the other lifecycle options, so it
+   * is never ignored silently.
+   */
+  tokenCache?: TokenCache
   /**
    * Azure Arc only (main entry): the folder whose `.key` files the agent's challenge may name. Default
    * `/var/opt/azcmagent/tokens` on Linux, `%ProgramData%\AzureConnectedMachineAgent\Tokens` on Windows.
