@@ -40,6 +40,8 @@ class TokenEndpoint {
   readonly issuedIdTokens: string[] = []
   /** When set, every refresh_token grant is refused with this body (HTTP 400). */
   refusal: Record<string, unknown> | undefined
+  /** When set, `refusal` applies only to refresh_token grants whose scope starts with it. */
+  refuseScope: string | undefined
   /** When set, refresh_token grants answer as this account (a hostile or broken endpoint). */
   refreshAs: Account | undefined
   /** When set, the next refresh_token grant waits for it before it is answered (a slow redemption). */
@@ -83,6 +85,7 @@ class TokenEndpoint {
     this.accessTokens.clear()
     this.refusal = undefined
     this.refreshAs = undefined
+    this.refuseScope = undefined
     this.hold = undefined
     this.issuedRefreshTokens.length = 0
     this.issuedIdTokens.length = 0
@@ -105,7 +108,9 @@ class TokenEndpoint {
     let account: Account | undefined
     if (form.grant_type === SIGN_IN_GRANT) account = [USER, OTHER_USER].find((user) => user.username === form.username)
     else if (form.grant_type === 'refresh_token') {
-      if (this.refusal) return [400, { ...this.refusal, error_description: `refused ${form.refresh_token}` }]
+      if (this.refusal && (this.refuseScope === undefined || form.scope?.startsWith(this.refuseScope))) {
+        return [400, { ...this.refusal, error_description: `refused ${form.refresh_token}` }]
+      }
       account = this.live.get(form.refresh_token ?? '')
       this.live.delete(form.refresh_token ?? '')
       if (account === undefined) return [400, { error: 'invalid_grant', error_codes: [70008], error_description: `expired ${form.refresh_token}` }]
@@ -818,5 +823,40 @@ describe('hostile endpoint, cache and callers', () => {
     expect(error.code).toBe('AZCRED_CONFIG_INVALID')
     expect(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`).not.toContain('PLANTED')
     expect(signIns).toHaveLength(0)
+  })
+
+  it('a prompt in progress for one caller does not hold up another whose scopes the refresh token serves', async () => {
+    const slow = gate()
+    let gated = false
+    const { lifecycle, signIns } = userLifecycle({}, async () => {
+      if (gated) await slow.promise
+    })
+    await lifecycle.getToken(VAULT)
+    gated = true
+    endpoint.refusal = { error: 'interaction_required', error_codes: [50076], claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }
+    endpoint.refuseScope = GRAPH
+    const graph = lifecycle.getToken(GRAPH)
+    await vi.waitFor(() => expect(signIns).toHaveLength(2))
+    const storage = lifecycle.getToken(STORAGE)
+    const first = await Promise.race([storage, new Promise((resolve) => setTimeout(resolve, 1000, 'blocked'))])
+    slow.open()
+    expect(first).not.toBe('blocked')
+    expect(endpoint.accessTokens.get((await storage).token)).toBe(USER)
+    await graph
+    expect(signIns).toHaveLength(2)
+  })
+
+  it('with disableAutomaticAuthentication, getToken joins a sign-in authenticate() has in flight', async () => {
+    const slow = gate()
+    const { lifecycle, signIns } = userLifecycle({ disableAutomaticAuthentication: true }, () => slow.promise)
+    const signingIn = lifecycle.authenticate(VAULT)
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    const storage = lifecycle.getToken(STORAGE)
+    const vault = lifecycle.getToken(VAULT)
+    slow.open()
+    await signingIn
+    expect(endpoint.accessTokens.get((await storage).token)).toBe(USER)
+    expect(endpoint.accessTokens.get((await vault).token)).toBe(USER)
+    expect(signIns).toHaveLength(1)
   })
 })

@@ -322,10 +322,11 @@ export class UserTokenLifecycle {
   async #fetchToken(request: TokenRequest): Promise<TokenResponse> {
     const { background } = request
     if (!background) {
-      // A sign-in in flight is waited out first (also one every earlier waiter left: it ends soon, as its
-      // signal fired), so that its token or refresh token serves these scopes and no second prompt overlaps it.
+      // A sign-in every earlier waiter left ends soon (its signal fired): it is waited out, so that its
+      // token is not lost if it completed anyway. One in progress is joined only when the silent path
+      // cannot serve these scopes: a prompt for one caller never holds up another.
       const running = this.#signIn
-      if (running !== undefined) await this.#waitOut(running, request.abortSignal)
+      if (running?.controller.signal.aborted) await this.#waitOut(running, request.abortSignal)
       const handed = this.#takeHandoff(request)
       if (handed !== undefined) return handed
     }
@@ -337,40 +338,47 @@ export class UserTokenLifecycle {
       if (!isInteractionRequired(error)) throw error
       refused = error
     }
-    const { interactive, disableAutomaticAuthentication, credentialName } = this.#config
-    if (background || interactive === undefined || disableAutomaticAuthentication === true) {
-      throw (
-        refused ??
-        new InteractionRequiredError(
-          background
-            ? `${credentialName}: the background refresh has no refresh token to redeem; the user must sign in again (call getToken or authenticate)`
-            : interactive === undefined
-              ? `${credentialName}: no refresh token for this account: the user must sign in again`
-              : `${credentialName}: a sign-in is needed and disableAutomaticAuthentication is set: call authenticate()`,
-        )
+    // Starting a sign-in needs a caller, a sign-in and automatic authentication; joining one in flight
+    // (such as authenticate()'s with disableAutomaticAuthentication) only a caller.
+    const mayStart = !background && this.#config.interactive !== undefined && this.#config.disableAutomaticAuthentication !== true
+    if (background || !(mayStart || this.#signIn !== undefined)) throw this.#cannotSignIn(refused, background)
+    return this.#signInFor(request, refused, mayStart, true)
+  }
+
+  /** The error of a silent path that ended where no sign-in may start: Entra's refusal, else why. */
+  #cannotSignIn(refused: unknown, background: boolean): unknown {
+    const { interactive, credentialName } = this.#config
+    return (
+      refused ??
+      new InteractionRequiredError(
+        background
+          ? `${credentialName}: the background refresh has no refresh token to redeem; the user must sign in again (call getToken or authenticate)`
+          : interactive === undefined
+            ? `${credentialName}: no refresh token for this account: the user must sign in again`
+            : `${credentialName}: a sign-in is needed and disableAutomaticAuthentication is set: call authenticate()`,
       )
-    }
-    return this.#signInFor(request, refused, true)
+    )
   }
 
   /**
-   * Joins the sign-in in flight or starts one (with Entra's claims challenge from `refused`), then takes
-   * its token or redeems its refresh token for `request`. A caller that joined another caller's sign-in
-   * and whose redemption needs interaction (consent or MFA for its own scopes) signs in once more
-   * (`mayRepeat`).
+   * Joins the sign-in in flight or (`mayStart`) starts one with Entra's claims challenge from `refused`,
+   * then takes its token or redeems its refresh token for `request`. A caller that joined another
+   * caller's sign-in and whose redemption needs interaction (consent or MFA for its own scopes) signs
+   * in once more (`mayRepeat`), when it may start one.
    */
-  async #signInFor(request: TokenRequest, refused: unknown, mayRepeat: boolean): Promise<TokenResponse> {
+  async #signInFor(request: TokenRequest, refused: unknown, mayStart: boolean, mayRepeat: boolean): Promise<TokenResponse> {
     // Nobody waits any more: no sign-in is started for nobody.
     if (request.abortSignal?.aborted) throw abortedError()
     // Entra's claims challenge (MFA, consent) from the refused refresh token goes to the sign-in.
     const claims = request.claims ?? (refused as { claims?: string } | undefined)?.claims
-    const joined = await this.#signInWait(request.abortSignal, { ...request, claims })
+    const joined = await this.#signInWait(request.abortSignal, mayStart ? { ...request, claims } : undefined)
+    if (joined === undefined) throw this.#cannotSignIn(refused, false)
     let response = this.#takeHandoff(request)
     try {
       response ??= await this.#silent(request)
     } catch (error) {
-      if (!(mayRepeat && joined && isInteractionRequired(error))) throw error
-      return this.#signInFor(request, error, false)
+      if (!(mayStart && mayRepeat && joined && isInteractionRequired(error))) throw error
+      return this.#signInFor(request, error, true, false)
     }
     if (response !== undefined) return response
     throw new InteractionRequiredError(
@@ -381,13 +389,15 @@ export class UserTokenLifecycle {
   /**
    * Waits for the sign-in in flight (joining it) or one started for `start`. A sign-in that every
    * earlier waiter left is waited out, never run beside a new one; when it ended aborted, one is
-   * started. Resolves true when this caller joined a sign-in another caller started.
+   * started. Resolves true when this caller joined a sign-in another caller started, false when it
+   * started one, undefined when there was none to join and `start` is undefined (it may not start one).
    */
-  async #signInWait(signal: AbortSignalLike | undefined, start: TokenRequest): Promise<boolean> {
+  async #signInWait(signal: AbortSignalLike | undefined, start: TokenRequest | undefined): Promise<boolean | undefined> {
     for (let round = 1; ; round += 1) {
       const running = this.#signIn
       if (running === undefined || round > 3) {
-        await this.#waitFor(running ?? this.#startSignIn(start), signal)
+        if (running === undefined && start === undefined) return undefined
+        await this.#waitFor(running ?? this.#startSignIn(start as TokenRequest), signal)
         return running !== undefined
       }
       if (await this.#waitOut(running, signal)) return true
