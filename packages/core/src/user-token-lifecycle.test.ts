@@ -42,6 +42,8 @@ class TokenEndpoint {
   refusal: Record<string, unknown> | undefined
   /** When set, `refusal` applies only to refresh_token grants whose scope starts with it. */
   refuseScope: string | undefined
+  /** When set, `refusal` applies only to this refresh token. */
+  refuseToken: string | undefined
   /** When set, refresh_token grants answer as this account (a hostile or broken endpoint). */
   refreshAs: Account | undefined
   /** When set, the next refresh_token grant waits for it before it is answered (a slow redemption). */
@@ -86,6 +88,7 @@ class TokenEndpoint {
     this.refusal = undefined
     this.refreshAs = undefined
     this.refuseScope = undefined
+    this.refuseToken = undefined
     this.hold = undefined
     this.issuedRefreshTokens.length = 0
     this.issuedIdTokens.length = 0
@@ -108,7 +111,9 @@ class TokenEndpoint {
     let account: Account | undefined
     if (form.grant_type === SIGN_IN_GRANT) account = [USER, OTHER_USER].find((user) => user.username === form.username)
     else if (form.grant_type === 'refresh_token') {
-      if (this.refusal && (this.refuseScope === undefined || form.scope?.startsWith(this.refuseScope))) {
+      const refused =
+        (this.refuseScope === undefined || form.scope?.startsWith(this.refuseScope)) && (this.refuseToken ?? form.refresh_token) === form.refresh_token
+      if (this.refusal && refused) {
         return [400, { ...this.refusal, error_description: `refused ${form.refresh_token}` }]
       }
       account = this.live.get(form.refresh_token ?? '')
@@ -858,5 +863,41 @@ describe('hostile endpoint, cache and callers', () => {
     expect(endpoint.accessTokens.get((await storage).token)).toBe(USER)
     expect(endpoint.accessTokens.get((await vault).token)).toBe(USER)
     expect(signIns).toHaveLength(1)
+  })
+
+  it("a redemption ending after a sign-in does not replace the sign-in's newer refresh token (an MFA session is kept)", async () => {
+    const cache = new MemoryTokenCache()
+    const { lifecycle, signIns } = userLifecycle({ tokenCache: cache })
+    await lifecycle.getToken(VAULT)
+    const slow = gate()
+    endpoint.hold = slow.promise
+    const storage = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(endpoint.grants('refresh_token')).toHaveLength(1))
+    await lifecycle.authenticate(GRAPH, { claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' })
+    const fromSignIn = endpoint.issuedRefreshTokens[1]
+    slow.open()
+    await storage
+    await lifecycle.getToken('https://management.azure.com/.default')
+    expect(endpoint.grants('refresh_token').at(-1)?.refresh_token).toBe(fromSignIn)
+    expect(signIns).toHaveLength(2)
+  })
+
+  it("after the held refresh token is refused for MFA, the cache's newer one is redeemed and its rotation is kept", async () => {
+    const cache = new MemoryTokenCache()
+    const { lifecycle } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    const held = endpoint.issuedRefreshTokens[0]
+    const account = `${USER.uid}.${USER.utid}`
+    const key = tokenCacheKey({ kind: 'refresh_token', authority: endpoint.authorityHost, clientId: CLIENT, account, tenantId: '', scopes: '', cae: false })
+    const newer = endpoint.plantRefreshToken()
+    await cache.write(key, serializeTokenCacheEntry({ refreshToken: newer, account }), Date.now() + 86_400_000)
+    // Only the held one is refused (for MFA); the newer one works.
+    endpoint.refusal = { error: 'interaction_required', error_codes: [50076], claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' }
+    endpoint.refuseToken = held
+    await lifecycle.getToken(STORAGE)
+    await lifecycle.getToken(GRAPH)
+    const sent = endpoint.grants('refresh_token').map((form) => form.refresh_token)
+    // The held one (refused), the cache's newer one, then the newer one's rotation: never the refused one again.
+    expect(sent).toEqual([held, newer, endpoint.issuedRefreshTokens.at(-2)])
   })
 })

@@ -529,7 +529,8 @@ export class UserTokenLifecycle {
     const config = this.#config
     // The account whose refresh token is presented: the answer must be its, and is kept only while it is signed in.
     const account = this.#record?.homeAccountId
-    let refreshToken = this.#refreshToken ?? (await this.#cachedRefreshToken(request))
+    const started = this.#refreshToken
+    let refreshToken = started ?? (await this.#cachedRefreshToken(request))
     for (let attempt = 1; refreshToken !== undefined; attempt += 1) {
       try {
         const response = await requestTokenGrant({
@@ -550,7 +551,10 @@ export class UserTokenLifecycle {
           )
         }
         // Another user signed in meanwhile: the answer serves its caller, and nothing of it is kept.
-        if (this.#record?.homeAccountId === account) await this.#accept(response, request, false)
+        // A sign-in that ended meanwhile holds a newer refresh token (perhaps with MFA), which is kept.
+        const held = this.#refreshToken
+        const replace = held === undefined || held === started || held === refreshToken
+        if (this.#record?.homeAccountId === account) await this.#accept(response, request, false, replace)
         return { ...response, homeAccountId: account ?? this.#record?.homeAccountId }
       } catch (error) {
         const refused = toInteractionRequired(error)
@@ -569,8 +573,11 @@ export class UserTokenLifecycle {
     return undefined
   }
 
-  /** Takes in a token answer: the account (after a sign-in, or when none is known yet) and the newest refresh token. */
-  async #accept(response: TokenResponse, request: TokenRequest, signedIn: boolean): Promise<void> {
+  /**
+   * Takes in a token answer: the account (after a sign-in, or when none is known yet) and the newest
+   * refresh token (a redemption's only when `replace`: no sign-in gave a newer one meanwhile).
+   */
+  async #accept(response: TokenResponse, request: TokenRequest, signedIn: boolean, replace = signedIn): Promise<void> {
     const previous = this.#record
     const homeAccountId = response.homeAccountId
     if (signedIn && previous !== undefined && previous.homeAccountId !== homeAccountId) {
@@ -594,7 +601,7 @@ export class UserTokenLifecycle {
       })
     }
     const { refreshToken } = response
-    if (typeof refreshToken === 'string' && refreshToken !== '') {
+    if (typeof refreshToken === 'string' && refreshToken !== '' && replace) {
       this.#refreshToken = refreshToken
       const key = this.#refreshTokenKey()
       const account = this.#record?.homeAccountId
