@@ -1,3 +1,3 @@
-export { ENCRYPTION_KEY_BYTES } from './redis-token-cache-crypto'
 export type { RedisClientLike, RedisTokenCache, RedisTokenCacheEvent, RedisTokenCacheOptions } from './redis-token-cache'
 export { createRedisTokenCache } from './redis-token-cache'
+export { ENCRYPTION_KEY_BYTES } from './redis-token-cache-crypto'

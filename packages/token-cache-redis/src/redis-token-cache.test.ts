@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RedisServer, startRedisServer } from './__fixtures__/redis-server'
 import { createRedisTokenCache, type RedisTokenCacheEvent } from './index'
 
-type Client = ReturnType<typeof createClient>
-
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 const CLIENT_ID = 'b5d2a2c5-0b7e-4a50-9f0e-6d3a0e6c1c11'
 const SCOPE = 'https://vault.azure.net/.default'
@@ -29,8 +27,8 @@ const entry = (token = PLANTED, lifetimeMs = 3_600_000): { value: string; expire
 }
 
 let server: RedisServer
-const clients: Client[] = []
-async function connect(): Promise<Client> {
+const clients: Array<{ close(): Promise<unknown> }> = []
+async function connect() {
   const client = createClient({ url: server.url, socket: { reconnectStrategy: false } })
   client.on('error', () => {})
   await client.connect()
@@ -81,7 +79,7 @@ describe('createRedisTokenCache', () => {
     // The same name, another key's value: unreadable.
     const [name] = await client.keys('test:wrong:{*}')
     const otherKey = tokenCacheKey(partition({ scopes: 'https://storage.azure.com/.default' }))
-    const sameKey = createRedisTokenCache({ client, encryptionKey, keyPrefix: 'test:wrong:', onEvent: (event) => events.push(event) })
+    const sameKey = createRedisTokenCache({ client, encryptionKey, keyPrefix: 'test:wrong:', lockWaitMs: 0, onEvent: (event) => events.push(event) })
     await sameKey.write(otherKey, entry().value, expires)
     const names = await client.keys('test:wrong:{*}')
     const otherName = names.find((candidate) => candidate !== name) as string
@@ -115,7 +113,10 @@ describe('createRedisTokenCache', () => {
     const caches = await Promise.all(
       Array.from({ length: 5 }, async () => {
         const events: RedisTokenCacheEvent[] = []
-        return { events, cache: createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:flight:', onEvent: (event) => events.push(event) }) }
+        return {
+          events,
+          cache: createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:flight:', onEvent: (event) => events.push(event) }),
+        }
       }),
     )
     const [first, ...others] = caches as [(typeof caches)[0], ...typeof caches]
@@ -129,11 +130,20 @@ describe('createRedisTokenCache', () => {
     for (const { events } of others) expect(events.map((event) => event.type)).toEqual(['lock-waited'])
   })
 
-  it("a fetcher's lock that is never released (crash, failed fetch) expires after lockTtlMs and another process takes over", async () => {
-    const a = createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:crash:', lockTtlMs: 300 })
+  it("a crashed fetcher's lock (no renewal, no write) expires after lockTtlMs and another process takes over", async () => {
+    const aClient = await connect()
+    const a = createRedisTokenCache({ client: aClient, encryptionKey, keyPrefix: 'test:crash:', lockTtlMs: 300 })
     const events: RedisTokenCacheEvent[] = []
-    const b = createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:crash:', lockTtlMs: 300, onEvent: (event) => events.push(event) })
+    const b = createRedisTokenCache({
+      client: await connect(),
+      encryptionKey,
+      keyPrefix: 'test:crash:',
+      lockTtlMs: 300,
+      onEvent: (event) => events.push(event),
+    })
     expect(await a.read(KEY)).toBeUndefined()
+    // The fetcher's process dies: its connection goes, so do its renewals.
+    aClient.destroy()
     const started = Date.now()
     expect(await b.read(KEY)).toBeUndefined()
     const waited = Date.now() - started
@@ -142,10 +152,36 @@ describe('createRedisTokenCache', () => {
     expect(waited).toBeLessThan(1_000)
   })
 
+  it('a live fetcher renews its lock past lockTtlMs until it writes; its waiters get the token', async () => {
+    const a = createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:renew:', lockTtlMs: 150 })
+    const events: RedisTokenCacheEvent[] = []
+    const b = createRedisTokenCache({
+      client: await connect(),
+      encryptionKey,
+      keyPrefix: 'test:renew:',
+      lockTtlMs: 150,
+      onEvent: (event) => events.push(event),
+    })
+    expect(await a.read(KEY)).toBeUndefined()
+    const waiting = b.read(KEY)
+    // A slow fetch: four lock lifetimes.
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    const { value, expires } = entry()
+    await a.write(KEY, value, expires)
+    expect(await waiting).toBe(value)
+    expect(events.map((event) => event.type)).toEqual(['lock-waited'])
+  })
+
   it('waits at most lockWaitMs, then lets its credential fetch (event lock-wait-timeout)', async () => {
     const a = createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:waitcap:', lockTtlMs: 10_000 })
     const events: RedisTokenCacheEvent[] = []
-    const b = createRedisTokenCache({ client: await connect(), encryptionKey, keyPrefix: 'test:waitcap:', lockWaitMs: 300, onEvent: (event) => events.push(event) })
+    const b = createRedisTokenCache({
+      client: await connect(),
+      encryptionKey,
+      keyPrefix: 'test:waitcap:',
+      lockWaitMs: 300,
+      onEvent: (event) => events.push(event),
+    })
     expect(await a.read(KEY)).toBeUndefined()
     const started = Date.now()
     expect(await b.read(KEY)).toBeUndefined()

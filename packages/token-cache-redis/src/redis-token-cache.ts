@@ -57,9 +57,10 @@ export interface RedisTokenCacheOptions {
   /** Prefix of every Redis key this cache writes, 1 to 128 printable characters without `{`, `}` or spaces. Default `azcred:tc:`. */
   keyPrefix?: string
   /**
-   * How long a process that missed holds the partition's lock while its credential fetches, in ms
-   * (50 to 60 000). A crashed or failed fetcher's lock expires after it and another process takes over.
-   * Default 1 000.
+   * Lifetime of the partition's lock, in ms (50 to 60 000). The process that took it renews it every
+   * third of this while it is alive, until its credential writes the token (at most 4 s: a fetch that
+   * failed writes nothing); a crashed fetcher's lock expires this long after its last renewal, then
+   * another process takes over. Default 1 000.
    */
   lockTtlMs?: number
   /**
@@ -96,6 +97,13 @@ end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1`
 
+// Extends the lock while its owner (ARGV[1]) still holds it: a live but slow fetcher keeps it, a crashed one does not.
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`
+
+// Longest time a process keeps renewing a lock whose token never comes (its fetch failed or is slow), in
+// ms: twice the engine's cache timeout, past which its waiters have long gone to fetch for themselves.
+const MAX_LOCK_HOLD_MS = 2 * TOKEN_CACHE_TIMEOUT_MS
 const MAX_VALUE_LENGTH = Math.ceil((MAX_TOKEN_CACHE_VALUE_LENGTH * 3 * 4) / 3) + 64
 const MAX_TTL_MS = 400 * 86_400_000
 const MAX_REMEMBERED = 10_000
@@ -127,8 +135,8 @@ class RedisTokenCacheImpl implements RedisTokenCache {
   readonly #onEvent: ((event: RedisTokenCacheEvent) => void) | undefined
   // Partition key → its Redis names under each key of the ring (HMAC computed once).
   readonly #names = new Map<string, string[]>()
-  // Partition key → owner value of the lock this process holds for it (released by the next write).
-  readonly #owned = new Map<string, string>()
+  // Partition key → the lock this process holds for it (released by the next write): owner value, renewal timer.
+  readonly #owned = new Map<string, { owner: string; timer: ReturnType<typeof setInterval> }>()
   // Partition key → the newest access token this process read or wrote: its expiry, and when it was first
   // seen here. The engine refreshes once at most half of the time left at that moment remains, so a stored
   // token no newer than it, read in that second half, is the one this process is refreshing: a miss.
@@ -138,8 +146,17 @@ class RedisTokenCacheImpl implements RedisTokenCache {
   constructor(options: RedisTokenCacheOptions) {
     if (options === null || typeof options !== 'object') throw new AzcredError('AZCRED_CONFIG_INVALID', 'createRedisTokenCache needs an options object')
     const { client, keyPrefix = 'azcred:tc:' } = options
-    if (client === null || typeof client !== 'object' || typeof client.get !== 'function' || typeof client.eval !== 'function' || typeof client.del !== 'function') {
-      throw new AzcredError('AZCRED_CONFIG_INVALID', 'client must be a connected node-redis client or cluster (createClient() from the redis package, after connect())')
+    if (
+      client === null ||
+      typeof client !== 'object' ||
+      typeof client.get !== 'function' ||
+      typeof client.eval !== 'function' ||
+      typeof client.del !== 'function'
+    ) {
+      throw new AzcredError(
+        'AZCRED_CONFIG_INVALID',
+        'client must be a connected node-redis client or cluster (createClient() from the redis package, after connect())',
+      )
     }
     if (typeof keyPrefix !== 'string' || !/^[!-z|~]{1,128}$/.test(keyPrefix)) {
       throw new AzcredError('AZCRED_CONFIG_INVALID', 'keyPrefix must be 1 to 128 printable characters without spaces, { or }')
@@ -190,8 +207,7 @@ class RedisTokenCacheImpl implements RedisTokenCache {
         this.#client.eval(GET_OR_LOCK, { keys: [names[0] as string, lock], arguments: [owner, String(this.#lockTtlMs), refused] }),
       )
       if (answer === 1 || answer === '1') {
-        if (this.#owned.size >= MAX_REMEMBERED) this.#owned.clear()
-        this.#owned.set(key, owner)
+        this.#hold(key, lock, owner)
         this.#emit({ type: 'lock-acquired', at: Date.now(), waitedMs: Date.now() - started })
         return undefined
       }
@@ -216,28 +232,31 @@ class RedisTokenCacheImpl implements RedisTokenCache {
 
   async write(key: string, value: string, expiresOnTimestamp: number): Promise<void> {
     const names = this.#namesOf(key)
-    const owner = this.#owned.get(key) ?? ''
-    this.#owned.delete(key)
+    const owner = this.#release(key)
     const isAccessToken = key.startsWith('["access_token"')
     const ttl = Math.min(Math.floor(expiresOnTimestamp - Date.now()), MAX_TTL_MS)
     if (isAccessToken && ttl > 0) this.#remember(key, expiresOnTimestamp)
     const sealed = ttl > 0 ? seal(this.#keys[0] as DerivedKey, String(value), key) : ''
     await this.#command('write', Date.now() + TOKEN_CACHE_TIMEOUT_MS - 100, () =>
       ttl > 0
-        ? this.#client.eval(WRITE_AND_RELEASE, { keys: [names[0] as string, `${names[0]}:lock`], arguments: [sealed, String(ttl), owner, isAccessToken ? '1' : '0'] })
+        ? this.#client.eval(WRITE_AND_RELEASE, {
+            keys: [names[0] as string, `${names[0]}:lock`],
+            arguments: [sealed, String(ttl), owner, isAccessToken ? '1' : '0'],
+          })
         : this.#client.del(names[0] as string),
     )
   }
 
   async remove(key: string): Promise<void> {
     this.#seen.delete(key)
+    this.#release(key)
     const names = this.#namesOf(key)
     await this.#command('remove', Date.now() + TOKEN_CACHE_TIMEOUT_MS - 100, () => Promise.all(names.map((name) => this.#client.del(name))))
   }
 
   async scrub(): Promise<void> {
     this.#seen.clear()
-    this.#owned.clear()
+    for (const key of [...this.#owned.keys()]) this.#release(key)
     const client = this.#client
     // A cluster is scanned node by node (SCAN sees one node's keys); a plain client is its own node.
     const nodes: RedisClientLike[] =
@@ -252,7 +271,11 @@ class RedisTokenCacheImpl implements RedisTokenCache {
       let rounds = 0
       do {
         if (++rounds > SCRUB_MAX_ROUNDS) throw new AzcredError('AZCRED_TIMEOUT', `scrub stopped after ${SCRUB_MAX_ROUNDS} SCAN rounds: call it again`)
-        const page = await this.#command('scrub', Date.now() + this.#commandTimeoutMs, () => node.scan?.(cursor, { MATCH: match, COUNT: SCRUB_BATCH }) as Promise<unknown>)
+        const page = await this.#command(
+          'scrub',
+          Date.now() + this.#commandTimeoutMs,
+          () => node.scan?.(cursor, { MATCH: match, COUNT: SCRUB_BATCH }) as Promise<unknown>,
+        )
         const { cursor: next, keys } = page as { cursor: unknown; keys: unknown }
         cursor = String(next)
         // One DEL per key: keys of a cluster node may sit in different hash slots.
@@ -283,6 +306,39 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     if (expires === undefined || (seen !== undefined && expires <= seen.expires && (expires - now) * 2 <= seen.expires - seen.at + 1_000)) return undefined
     this.#remember(key, expires)
     return plaintext
+  }
+
+  /** Keeps the lock alive every third of lockTtlMs while this process fetches (for at most MAX_LOCK_HOLD_MS). */
+  #hold(key: string, lock: string, owner: string): void {
+    this.#release(key)
+    if (this.#owned.size >= MAX_REMEMBERED) for (const held of [...this.#owned.keys()]) this.#release(held)
+    const until = Date.now() + MAX_LOCK_HOLD_MS
+    const timer = setInterval(
+      () => {
+        if (Date.now() > until || this.#owned.get(key)?.owner !== owner) return void this.#release(key, owner)
+        this.#command('write', Date.now() + this.#commandTimeoutMs, () =>
+          this.#client.eval(RENEW, { keys: [lock], arguments: [owner, String(this.#lockTtlMs)] }),
+        ).then(
+          (renewed) => {
+            if (renewed !== 1 && renewed !== '1') this.#release(key, owner)
+          },
+          () => this.#release(key, owner),
+        )
+      },
+      Math.max(10, Math.floor(this.#lockTtlMs / 3)),
+    )
+    // Never keeps a process alive.
+    timer.unref?.()
+    this.#owned.set(key, { owner, timer })
+  }
+
+  /** Stops renewing this process's lock of `key` (only `owner`'s, when given); returns its owner value or ''. */
+  #release(key: string, owner?: string): string {
+    const held = this.#owned.get(key)
+    if (held === undefined || (owner !== undefined && held.owner !== owner)) return ''
+    clearInterval(held.timer)
+    this.#owned.delete(key)
+    return held.owner
   }
 
   #remember(key: string, expires: number): void {
@@ -358,9 +414,10 @@ class RedisTokenCacheImpl implements RedisTokenCache {
  *   are an HMAC-SHA-256 of the partition, so Redis shows no token, tenant, client, account or scope.
  *   Each entry expires (Redis `PX`) with its token.
  * - Single flight across processes: on a miss (or when the stored token is the one this process is
- *   refreshing) one process takes a short lock (`SET NX PX`, a random owner value, released by a
- *   compare-and-delete script with its write) and fetches; the others wait up to `lockWaitMs` for its
- *   token. A crashed or failed fetcher's lock expires after `lockTtlMs`, then another process takes over.
+ *   refreshing) one process takes a short lock (`SET NX PX`, a random owner value, renewed while it
+ *   lives, released by a compare-and-delete script with its write) and fetches; the others wait up to
+ *   `lockWaitMs` for its token. A crashed fetcher's lock expires `lockTtlMs` after its last renewal,
+ *   then another process takes over.
  * - A wrong key or a garbage value is a miss (event `value-unreadable`). Redis down or slow: each
  *   command ends after `commandTimeoutMs`, Redis is skipped for `pauseAfterFailureMs`, the promise
  *   rejects (the credential's `cache-error` event) and the credential fetches for itself. The client's
