@@ -900,4 +900,29 @@ describe('hostile endpoint, cache and callers', () => {
     // The held one (refused), the cache's newer one, then the newer one's rotation: never the refused one again.
     expect(sent).toEqual([held, newer, endpoint.issuedRefreshTokens.at(-2)])
   })
+
+  it('a sign-in that ignores its abort signal holds up the next caller only briefly: a new one starts', async () => {
+    const signIns: TokenRequest[] = []
+    let first = true
+    const { lifecycle } = userLifecycle({
+      interactive: async (request) => {
+        if (first) {
+          first = false
+          signIns.push(request)
+          return new Promise<TokenResponse>(() => {}) // never ends, whatever its signal says
+        }
+        return signInAs(USER, signIns)(request)
+      },
+    })
+    const controller = new AbortController()
+    const abandoned = lifecycle.getToken(VAULT, { abortSignal: controller.signal })
+    await vi.waitFor(() => expect(signIns).toHaveLength(1))
+    controller.abort()
+    expect((await failureOf(abandoned)).code).toBe('AZCRED_ABORTED')
+    const started = Date.now()
+    const token = await lifecycle.getToken(VAULT)
+    expect(endpoint.accessTokens.get(token.token)).toBe(USER)
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(signIns).toHaveLength(2)
+  })
 })

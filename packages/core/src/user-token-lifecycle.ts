@@ -100,6 +100,12 @@ interface Handoff {
   response: TokenResponse
 }
 
+/**
+ * Longest wait for a sign-in that every waiter left (its signal fired, so it should end at once) before
+ * a new caller goes on without it, in milliseconds.
+ */
+const ABANDONED_SIGN_IN_GRACE_MS = 2_000
+
 /** A refresh token lives 90 days in Entra ID (sliding); a cache entry of one is kept that long. */
 const REFRESH_TOKEN_LIFETIME_MS = 90 * 86_400_000
 
@@ -406,16 +412,32 @@ export class UserTokenLifecycle {
 
   /**
    * Waits for a sign-in: true when it succeeded, false when it ended aborted because every earlier
-   * waiter left (not this caller); its other errors, and AZCRED_ABORTED when `signal` fires, reject.
+   * waiter left (not this caller), or when such a sign-in did not end within
+   * {@link ABANDONED_SIGN_IN_GRACE_MS}; its other errors, and AZCRED_ABORTED when `signal` fires, reject.
    */
-  #waitOut(signIn: SignIn, signal: AbortSignalLike | undefined): Promise<boolean> {
-    return this.#waitFor(signIn, signal).then(
-      () => true,
-      (error: unknown) => {
-        if (signal?.aborted || !signIn.controller.signal.aborted) throw error
-        return false
-      },
-    )
+  async #waitOut(signIn: SignIn, signal: AbortSignalLike | undefined): Promise<boolean> {
+    const abandoned = signIn.controller.signal.aborted
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const ended = this.#waitFor(signIn, signal).then(
+        () => true,
+        (error: unknown) => {
+          if (signal?.aborted || !signIn.controller.signal.aborted) throw error
+          return false
+        },
+      )
+      if (!abandoned) return await ended
+      const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, ABANDONED_SIGN_IN_GRACE_MS)
+      })
+      const outcome = await Promise.race([ended, late])
+      if (outcome !== undefined) return outcome
+      // It ignores its signal: it is no longer the sign-in in flight.
+      if (this.#signIn === signIn) this.#signIn = undefined
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   #startSignIn(request: TokenRequest): SignIn {
