@@ -428,7 +428,7 @@ export class UserTokenLifecycle {
       )
       if (!abandoned) return await ended
       const late = new Promise<undefined>((resolve) => {
-        timer = setTimeout(resolve, ABANDONED_SIGN_IN_GRACE_MS)
+        timer = setTimeout(() => resolve(undefined), ABANDONED_SIGN_IN_GRACE_MS)
       })
       const outcome = await Promise.race([ended, late])
       if (outcome !== undefined) return outcome
