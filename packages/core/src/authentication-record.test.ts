@@ -105,6 +105,8 @@ describe('AuthenticationRecord serialisation', () => {
     ['username', `ada@contoso.example\n${PLANTED}`],
     ['username', `ada\u202e${PLANTED}`],
     ['username', 'a'.repeat(257)],
+    ['username', 'ada\uD800'],
+    ['username', '\uDC00ada'],
     ['username', 42],
     ['clientId', undefined],
     ['tenantId', { value: PLANTED }],

@@ -39,8 +39,8 @@ const FIELDS: Array<[keyof AuthenticationRecord, RegExp, string]> = [
   ['homeAccountId', /^[\w-]{1,160}\.[\w-]{1,160}$/, 'uid.utid (letters, digits, _ or -, one dot)'],
   ['clientId', /^[!-~]{1,256}$/, '1 to 256 printable characters without spaces'],
   ['tenantId', /^[\w.-]{1,256}$/, 'a tenant id or domain'],
-  // A sign-in name may be non-ASCII; never a control, format or line-separator character.
-  ['username', /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{0,256}$/u, 'at most 256 characters without control characters'],
+  // A sign-in name may be non-ASCII; never a control, format, lone-surrogate or line-separator character.
+  ['username', /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]{0,256}$/u, 'at most 256 characters without control characters'],
 ]
 
 function checkedRecord(value: unknown): AuthenticationRecord {

@@ -36,6 +36,13 @@ describe('ChainedTokenCredential', () => {
     expect([first.calls, second.calls, third.calls]).toEqual([1, 1, 0])
   })
 
+  it('takes null options as none (some callers pass null), never a bare TypeError', async () => {
+    const first = new FakeCredential('first', 'unavailable')
+    const second = new FakeCredential('second')
+    const chain = new ChainedTokenCredential(first, second)
+    expect((await chain.getToken(SCOPE, null)).token).toBe('second-token')
+  })
+
   it('passes the options (abortSignal, tenantId, claims, enableCae) to each source unchanged', async () => {
     const source = new FakeCredential('only')
     const options: GetTokenOptions = { tenantId: 'contoso.onmicrosoft.com', claims: '{"a":1}', enableCae: true, abortSignal: new AbortController().signal }

@@ -96,7 +96,9 @@ export class ChainedTokenCredential implements TokenCredential {
    * The first token a source gives, trying the remembered source first (see the class summary).
    * @throws AzcredError AZCRED_SOURCE_UNAVAILABLE, AZCRED_CONFIG_INVALID, AZCRED_ABORTED, or a source's own error as is.
    */
-  async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
+  async getToken(scopes: string | string[], options?: GetTokenOptions | null): Promise<AccessToken> {
+    // `null` (allowed by some callers' types) counts as no options.
+    options ??= {}
     const selected = this.#selected
     if (selected !== undefined) {
       const outcome = await this.#attempt(selected, scopes, options)
