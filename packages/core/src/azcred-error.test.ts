@@ -199,6 +199,12 @@ describe('toInteractionRequired', () => {
       refusal('invalid_grant', [50057]),
       refusal('invalid_grant', [50053]),
       refusal('invalid_grant', [50105]),
+      // On-behalf-of: the incoming user assertion is invalid, expired or for another audience (the API's caller's fault).
+      refusal('invalid_grant', [50013]),
+      refusal('invalid_grant', [50027]),
+      refusal('invalid_grant', [500133]),
+      refusal('invalid_grant', [500131]),
+      refusal('invalid_grant', [500133, 70008]),
       refusal('invalid_client', [7000215]),
       refusal('unauthorized_client', [700016]),
       refusal(undefined, []),

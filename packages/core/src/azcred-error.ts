@@ -174,8 +174,10 @@ const CONSENT = [65001]
 const SIGN_IN_AGAIN = [70008, 50173, 700082, 700084, 50132, 50133]
 const MFA = [50076, 50078, 50079, 50158]
 // Signing in again cannot help: blocked by Conditional Access (53003), account locked (50053) or disabled
-// (50057), user not assigned to the app (50105). These stay `AZCRED_TOKEN_REQUEST_FAILED`.
-const BLOCKED = [53003, 50053, 50057, 50105]
+// (50057), user not assigned to the app (50105); and on-behalf-of, an incoming user assertion that is
+// invalid (50013, 50027), expired or not yet valid (500133) or for another audience (500131): the API's
+// caller must send a valid token, no sign-in here fixes it. These stay `AZCRED_TOKEN_REQUEST_FAILED`.
+const BLOCKED = [53003, 50053, 50057, 50105, 50013, 50027, 500133, 500131]
 const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_required|login_required)$/
 
 /**
@@ -184,7 +186,9 @@ const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_require
  * OAuth `error` `invalid_grant`, `interaction_required`, `consent_required` or `login_required`, or an Entra
  * code among 70008, 50173, 700082, 700084, 50132, 50133 (expired or revoked sign-in), 65001 (consent),
  * 50076, 50078, 50079, 50158 (multi-factor authentication). Codes 53003 (Conditional Access block), 50053,
- * 50057 and 50105 (account locked, disabled or not assigned) are not: signing in cannot fix them.
+ * 50057 and 50105 (account locked, disabled or not assigned), and the on-behalf-of refusals of the incoming
+ * user assertion 50013, 50027, 500133 and 500131 (the API's caller must send a valid token) are not:
+ * signing in here cannot fix them.
  * Anything else, an `InteractionRequiredError` included, is returned as it is.
  * @example
  * try { return await redeemRefreshToken() } catch (error) { throw toInteractionRequired(error) }

@@ -240,6 +240,38 @@ describe('MemoryTokenCache', () => {
     expect(cache.size).toBe(3)
   })
 
+  it('a write at capacity costs O(1): 30,000 writes into a full 30,000-entry cache take well under a second', async () => {
+    vi.useRealTimers()
+    const cache = new MemoryTokenCache({ maxEntries: 30_000 })
+    const far = Date.now() + HOUR
+    for (let index = 0; index < 30_000; index += 1) await cache.write(`k${index}`, 'v', far)
+    const started = performance.now()
+    for (let index = 30_000; index < 60_000; index += 1) await cache.write(`k${index}`, 'v', far)
+    // A scan of every entry per write (the first version) took tens of seconds here.
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(cache.size).toBe(30_000)
+    expect(await cache.read('k29999')).toBeUndefined()
+    expect(await cache.read('k30000')).toBe('v')
+  })
+
+  it('a full cache looks for expired entries at most once a minute, and meanwhile drops the oldest', async () => {
+    const cache = new MemoryTokenCache({ maxEntries: 3 })
+    await cache.write('a', '1', NOW + HOUR)
+    await cache.write('b', '2', NOW + 10)
+    await cache.write('c', '3', NOW + 10)
+    vi.advanceTimersByTime(10)
+    await cache.write('d', '4', NOW + HOUR) // full: the sweep drops the expired b and c
+    await cache.write('e', '5', NOW + 20)
+    vi.advanceTimersByTime(20)
+    await cache.write('f', '6', NOW + HOUR) // e has expired, but the last sweep was 20 ms ago: the oldest (a) goes
+    expect(cache.size).toBe(3)
+    expect([await cache.read('a'), await cache.read('d'), await cache.read('f')]).toEqual([undefined, '4', '6'])
+    vi.advanceTimersByTime(60_000)
+    await cache.write('g', '7', NOW + 2 * HOUR) // a minute later the sweep runs again: expired e goes, d stays
+    expect(cache.size).toBe(3)
+    expect([await cache.read('d'), await cache.read('f'), await cache.read('g')]).toEqual(['4', '6', '7'])
+  })
+
   it('is bounded: 10,000 entries by default', async () => {
     const cache = new MemoryTokenCache()
     for (let index = 0; index < 10_050; index += 1) await cache.write(`k${index}`, 'v', NOW + HOUR)

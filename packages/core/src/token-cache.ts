@@ -136,14 +136,15 @@ export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): 
  * @public
  */
 export interface MemoryTokenCacheOptions {
-  /** Most entries kept, 1 to 10 000 000; at the limit, expired entries go first, then the oldest written. Default 10 000. */
+  /** Most entries kept, 1 to 10 000 000; at the limit, expired entries go first (swept at most once a minute), then the oldest written. Default 10 000. */
   maxEntries?: number
 }
 
 /**
  * The in-memory {@link TokenCache}: a bounded map, shared by every credential given it (so a second
  * credential of the same app, tenant and account makes no request). Entries are dropped after their
- * expiry; at `maxEntries`, expired entries first, then the oldest written. Its values live in a private
+ * expiry; at `maxEntries`, a write first drops the expired entries (looked for at most once a minute),
+ * else the oldest written, so a write costs O(1) but for that sweep. Its values live in a private
  * field: `util.inspect` and `JSON.stringify` show no token.
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a `maxEntries` out of range.
  * @example
@@ -155,6 +156,8 @@ export interface MemoryTokenCacheOptions {
 export class MemoryTokenCache implements TokenCache {
   readonly #entries = new Map<string, { value: string; expires: number }>()
   readonly #maxEntries: number
+  /** When a full cache may next look for expired entries (a scan of every entry, so at most once a minute). */
+  #nextSweep = 0
 
   constructor(options: MemoryTokenCacheOptions = {}) {
     const { maxEntries = 10_000 } = options ?? {}
@@ -179,12 +182,12 @@ export class MemoryTokenCache implements TokenCache {
     entries.delete(key)
     if (entries.size >= this.#maxEntries) {
       const now = Date.now()
-      for (const [oldKey, entry] of entries) if (entry.expires <= now) entries.delete(oldKey)
-      // A Map iterates in insertion order: the first key is the oldest written.
-      for (const oldKey of entries.keys()) {
-        if (entries.size < this.#maxEntries) break
-        entries.delete(oldKey)
+      if (now >= this.#nextSweep) {
+        this.#nextSweep = now + 60_000
+        for (const [oldKey, entry] of entries) if (entry.expires <= now) entries.delete(oldKey)
       }
+      // Still full: the oldest written goes (a Map iterates in insertion order). One entry per write.
+      if (entries.size >= this.#maxEntries) entries.delete(entries.keys().next().value as string)
     }
     entries.set(key, { value, expires: Number.isNaN(expiresOnTimestamp) ? 0 : expiresOnTimestamp })
   }

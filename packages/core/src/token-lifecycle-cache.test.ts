@@ -220,8 +220,30 @@ describe('TokenLifecycle with a tokenCache', () => {
       },
     })
     expect((await engine.getToken(SCOPE)).token).toBe('access-1')
-    expect(events.map((event) => event.type)).toEqual(['cache-error', 'cache-error', 'acquired'])
+    expect(events.map((event) => event.type)).toEqual(['cache-error', 'acquired'])
     expect(JSON.stringify(events)).not.toContain(PLANTED_PARTITION_SECRET)
+  })
+
+  it('the key is taken when the request starts: a partition that changes meanwhile (another account) does not get its token', async () => {
+    const { cache, entries } = countingCache()
+    let account = 'a.a'
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const slow = async (): Promise<AccessToken> => {
+      await gate
+      return { token: 'token-for-a', expiresOnTimestamp: Date.now() + 60 * MINUTE }
+    }
+    const { engine } = lifecycle(slow, { tokenCache: cache, cachePartition: () => ({ authority: AUTHORITY, clientId: CLIENT, account }) })
+    const pending = engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(0)
+    account = 'b.b' // another user signs in while a.a's request is on its way
+    release()
+    await pending
+    await vi.advanceTimersByTimeAsync(0)
+    expect([...entries.keys()]).toEqual([keyFor({ account: 'a.a' })])
+    expect(entries.has(keyFor({ account: 'b.b' }))).toBe(false)
   })
 
   it('a tokenCache without cachePartition is refused: two apps would share entries', () => {
@@ -277,15 +299,18 @@ describe('TokenLifecycle with a tokenCache', () => {
     const token = await engine.getToken(SCOPE)
     await vi.advanceTimersByTimeAsync(0)
     expect(Object.keys(token).sort()).toEqual(['expiresOnTimestamp', 'refreshAfterTimestamp', 'token', 'tokenType'])
-    const stored = parseTokenCacheEntry(entries.get(keyFor()))
+    // The account was not known when the request started (''): the entry goes under the one the response names.
+    expect([...entries.keys()]).toEqual([keyFor({ account: 'uid.utid' })])
+    const stored = parseTokenCacheEntry(entries.get(keyFor({ account: 'uid.utid' })))
     expect(stored).toMatchObject({ refreshToken: `${PLANTED_REFRESH}-1`, account: 'uid.utid', accessToken: { token: 'access-1' } })
     for (const shown of [JSON.stringify(events), JSON.stringify(token), inspect(engine, { depth: 10, showHidden: true }), inspect(events, { depth: 10 })]) {
       expect(shown).not.toContain(PLANTED_REFRESH)
     }
     expect(inspect(engine, { depth: 10, showHidden: true })).not.toContain('access-1')
-    // A second lifecycle sharing the cache is served the access token with no request.
+    // A second lifecycle of that account sharing the cache is served the access token with no request.
     const other = flow()
-    expect((await lifecycle(other.fetchToken, { tokenCache: cache }).engine.getToken(SCOPE)).token).toBe('access-1')
+    const sameAccount = () => ({ authority: AUTHORITY, clientId: CLIENT, account: 'uid.utid' })
+    expect((await lifecycle(other.fetchToken, { tokenCache: cache, cachePartition: sameAccount }).engine.getToken(SCOPE)).token).toBe('access-1')
     expect(other.requests).toHaveLength(0)
   })
 })

@@ -3,7 +3,7 @@ import { ENV_LOG_LEVEL, readEnv } from './env'
 import { abortedError, ignore } from './http'
 import { backoffDelay, DEFAULT_RETRY, isTransient, type RetryOptions, type RetryPolicyOptions } from './retry-policy'
 import { allowedTenants, resolveTenant } from './tenant'
-import { parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, tokenCacheKey } from './token-cache'
+import { parseTokenCacheEntry, serializeTokenCacheEntry, type TokenCache, type TokenCachePartition, tokenCacheKey } from './token-cache'
 import type { AbortSignalLike, AccessToken, GetTokenOptions } from './token-credential'
 import type { TokenEvent, TokenEventListener } from './token-events'
 import type { TokenResponse } from './token-response'
@@ -443,21 +443,30 @@ export class TokenLifecycle {
   }
 
   /**
-   * Reads this request's `tokenCache` entry, or writes `token` (with `response`'s refresh token and
-   * account) to it, within TOKEN_CACHE_TIMEOUT_MS. Never rejects: a failure or timeout is a `cache-error`
-   * event and undefined.
+   * This request's `tokenCache` partition, taken once as its flight starts (so a partition that changes
+   * meanwhile, another account signing in, cannot redirect the token); undefined, with a `cache-error`
+   * event, when `cachePartition` throws.
    */
-  async #cache(request: TokenRequest, token?: AccessToken, response?: TokenResponse): Promise<unknown> {
-    let timer: ReturnType<typeof setTimeout> | undefined
+  #cachePartition(request: TokenRequest): TokenCachePartition | undefined {
     try {
-      const { tokenCache, cachePartition } = this.#config as Required<TokenLifecycleConfig>
-      const key = tokenCacheKey({
-        ...cachePartition(),
-        kind: 'access_token',
-        tenantId: request.tenantId,
-        scopes: request.scopes.join(' '),
-        cae: request.enableCae,
-      })
+      const partition = (this.#config.cachePartition as () => { authority: string; clientId: string; account: string })()
+      return { ...partition, kind: 'access_token', tenantId: request.tenantId, scopes: request.scopes.join(' '), cae: request.enableCae }
+    } catch {
+      this.#emit('cache-error', request, { operation: 'read', reason: 'failed' })
+    }
+  }
+
+  /**
+   * Reads the `tokenCache` entry of `partition`, or writes `token` (with `response`'s refresh token and
+   * account) to it, within TOKEN_CACHE_TIMEOUT_MS. A partition whose account was not known when the
+   * request started (`''`: a user signing in during it) is written under the account the response names.
+   * Never rejects: a failure or timeout is a `cache-error` event and undefined.
+   */
+  async #cache(request: TokenRequest, partition: TokenCachePartition, token?: AccessToken, response?: TokenResponse): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const tokenCache = this.#config.tokenCache as TokenCache
+    try {
+      const key = tokenCacheKey({ ...partition, account: partition.account || response?.homeAccountId || '' })
       return await Promise.race([
         token
           ? tokenCache.write(
@@ -483,9 +492,10 @@ export class TokenLifecycle {
     const signal = request.abortSignal as AbortSignal
     const started = Date.now()
     const skew = this.#skew
-    if (this.#config.tokenCache && request.claims === undefined) {
+    const partition = this.#config.tokenCache && this.#cachePartition(request)
+    if (partition && request.claims === undefined) {
       // A valid token that is newer than the one held (another credential or process got it) needs no request.
-      const found = parseTokenCacheEntry(await this.#cache(request))?.accessToken
+      const found = parseTokenCacheEntry(await this.#cache(request, partition))?.accessToken
       // `+ 1`: the token this lifecycle holds, read back, is not newer (its times may differ by rounding).
       if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil + 1) + skew) return { token: found, attempts: 0, cached: true }
     }
@@ -504,7 +514,7 @@ export class TokenLifecycle {
           throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs')
         }
         entry.blocked.until = 0
-        if (this.#config.tokenCache) this.#cache(request, token, response as TokenResponse)
+        if (partition) this.#cache(request, partition, token, response as TokenResponse)
         return { token, attempts: attempt }
       } catch (error) {
         const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
