@@ -158,11 +158,20 @@ export class AuthorizePage {
         if (pending.signIn === undefined) return errorPage(50089, 'Sign in before consenting.')
         recordConsent(pending.signIn.user, pending.scopes)
         return this.#complete(flow, pending)
+      case 'cancel':
+        // "Cancel" on the sign-in page: Entra answers access_denied with error_subcode=cancel.
+        this.#pending.delete(flow)
+        return respond(pending, {
+          error: 'access_denied',
+          error_subcode: 'cancel',
+          error_description: 'AADSTS65004: The user cancelled the sign-in.',
+          ...(pending.state !== undefined ? { state: pending.state } : {}),
+        })
       case 'deny':
         this.#pending.delete(flow)
         return redirectError(pending, 'access_denied', 65004, 'The user declined to consent to access the app.')
       default:
-        return errorPage(900144, "The form must contain the parameter 'action' (signin, accept or deny).")
+        return errorPage(900144, "The form must contain the parameter 'action' (signin, cancel, accept or deny).")
     }
   }
 
@@ -228,6 +237,10 @@ function signInPage(tenantSegment: string, flow: string, username: string, error
 <label>Email or username <input type="email" name="login" value="${escapeHtml(username)}" autocomplete="username"></label>
 <label>Password <input type="password" name="passwd" autocomplete="current-password"></label>
 <button type="submit">Sign in</button>
+</form>
+<form method="post" action="/${escapeHtml(tenantSegment)}/oauth2/v2.0/authorize">
+<input type="hidden" name="flow" value="${flow}">
+<button type="submit" name="action" value="cancel">Cancel</button>
 </form>`,
   )
 }

@@ -138,6 +138,27 @@ describe('authorize page', () => {
     expect(claimsOf(tokens.body)).toMatchObject({ azpacr: '1', azp: app.clientId })
   })
 
+  it('Cancel on the sign-in page redirects with error=access_denied, error_subcode=cancel and the state; the flow is gone', async () => {
+    const app = publicApp()
+    const page = await emulator.fetch(authorizeUrl(app.clientId), { redirect: 'manual' })
+    const html = await page.text()
+    expect(html).toContain('name="action" value="cancel"')
+    const flow = /name="flow" value="([^"]+)"/.exec(html)?.[1] ?? ''
+    const post = (action: string) =>
+      emulator.fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/authorize`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ flow, action }).toString(),
+      })
+    const cancelled = await post('cancel')
+    expect(cancelled.status).toBe(302)
+    const location = new URL(cancelled.headers.get('location') ?? '')
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ error: 'access_denied', error_subcode: 'cancel', state: 'st-123' })
+    expect(location.searchParams.get('code')).toBeNull()
+    expect((await post('cancel')).status).toBe(400) // the flow ended: no second answer
+  })
+
   it('redirects errors with error, error_description and state: consent denied, prompt=none, bad response_type, two resources', async () => {
     const app = publicApp()
     const user = newUser({ consentedResources: [] })
