@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type DelegatedScopes, hasConsented, isRegisteredRedirectUri, parseDelegatedScopes, recordConsent } from './delegated-scopes'
 import type { Directory } from './directory'
-import type { AuthorizationCodeStore } from './grant-authorization-code'
+import { type AuthorizationCodeStore, PKCE_VALUE } from './grant-authorization-code'
 import type { MfaRequirements, SignIn } from './user-tokens'
 
 /** An HTML page or a redirect. */
@@ -97,6 +97,10 @@ export class AuthorizePage {
     }
     if (method !== undefined && codeChallenge === undefined) {
       return redirectError(target, 'invalid_request', 900144, "The request must contain the following parameter: 'code_challenge'.")
+    }
+    // RFC 7636 section 4.2: 43 to 128 unreserved characters (an S256 challenge is 43 base64url characters).
+    if (codeChallenge !== undefined && !PKCE_VALUE.test(codeChallenge)) {
+      return redirectError(target, 'invalid_request', 501491, 'Invalid size of Code_Challenge parameter.')
     }
     const prompt = query.get('prompt') ?? undefined
     if (prompt === 'none') {

@@ -66,10 +66,14 @@ describe('authorize page', () => {
     const code = redirect.searchParams.get('code') ?? ''
     expect(code).toMatch(/^emu-ac\./)
 
+    // The port of a public client's loopback URI is ignored against the registered URIs, never against the
+    // authorize request's: the redemption must repeat that URI exactly (RFC 6749 section 4.1.3).
+    const otherPort = await redeem({ client_id: app.clientId, code, redirect_uri: 'http://localhost:6666/callback', code_verifier: codeVerifier })
+    expect(otherPort.body).toMatchObject({ error: 'invalid_grant', error_codes: [500112] })
     const tokens = await redeem({
       client_id: app.clientId,
       code,
-      redirect_uri: 'http://localhost:6666/callback', // another port: ignored for a public client's loopback URI
+      redirect_uri: 'http://localhost:5555/callback',
       code_verifier: codeVerifier,
       scope: 'api://orders/Orders.Read openid offline_access',
       client_info: '1',
@@ -105,6 +109,41 @@ describe('authorize page', () => {
     expect((await redeem({ ...base, code: wrong, code_verifier: codeVerifier })).status).toBe(200) // a failed attempt did not use the code
     expect(pkceMatches(s256('abc'), 'S256', 'abc')).toBe(true)
     expect(pkceMatches('abc', 'plain', 'abd')).toBe(false)
+  })
+
+  it('checks PKCE values as RFC 7636 defines them: a code_challenge of 43 to 128 unreserved characters (501491), a code_verifier too (501481)', async () => {
+    const app = publicApp()
+    const user = newUser()
+    const refusedChallenge = async (challenge: string, method: string) => {
+      const response = await emulator.fetch(authorizeUrl(app.clientId, { code_challenge: challenge, code_challenge_method: method }), { redirect: 'manual' })
+      expect(response.status).toBe(302)
+      const location = new URL(response.headers.get('location') ?? '')
+      expect(location.searchParams.get('error')).toBe('invalid_request')
+      expect(location.searchParams.get('error_description')).toMatch(/^AADSTS501491: /)
+      expect(location.searchParams.get('state')).toBe('st-123')
+    }
+    await refusedChallenge('too-short', 'S256')
+    await refusedChallenge('too-short', 'plain')
+    await refusedChallenge('x'.repeat(129), 'plain')
+    // Standard base64 with padding instead of base64url: not a valid S256 challenge.
+    await refusedChallenge(createHash('sha256').update(verifier()).digest('base64'), 'S256')
+    await refusedChallenge(`${'a'.repeat(42)} `, 'plain')
+
+    // A verifier that is not 43 to 128 unreserved characters is refused even when its S256 hash matches.
+    const shortVerifier = 'short-verifier'
+    const signIn = await emulator.signInAtAuthorize(authorizeUrl(app.clientId, { code_challenge: s256(shortVerifier), code_challenge_method: 'S256' }), {
+      username: user.username,
+    })
+    const code = new URL(signIn.location ?? '').searchParams.get('code') ?? ''
+    expect(code).toMatch(/^emu-ac\./)
+    const base = { client_id: app.clientId, code, redirect_uri: 'http://localhost:5555/callback' }
+    expect((await redeem({ ...base, code_verifier: shortVerifier })).body).toMatchObject({ error: 'invalid_grant', error_codes: [501481] })
+    const longest = 'v'.repeat(128)
+    const good = await emulator.signInAtAuthorize(authorizeUrl(app.clientId, { code_challenge: s256(longest), code_challenge_method: 'S256' }), {
+      username: user.username,
+    })
+    const goodCode = new URL(good.location ?? '').searchParams.get('code') ?? ''
+    expect((await redeem({ ...base, code: goodCode, code_verifier: longest })).status).toBe(200)
   })
 
   it('refuses a redirect URI other than the authorize request (500112), a foreign client (70000), an unknown (9002313) or expired (70008) code', async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { type DelegatedScopes, redirectUriMatches } from './delegated-scopes'
+import type { DelegatedScopes } from './delegated-scopes'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import type { TokenAnswer } from './grant-context'
 import { type UserGrantContext, userGrantClient } from './user-grant-context'
@@ -49,6 +49,9 @@ export class AuthorizationCodeStore {
   }
 }
 
+/** A PKCE `code_verifier` or `code_challenge`: 43 to 128 unreserved characters (RFC 7636 sections 4.1 and 4.2). */
+export const PKCE_VALUE = /^[\w.~-]{43,128}$/
+
 /** True when `verifier` answers the PKCE challenge (RFC 7636: S256 = base64url(SHA-256(verifier)), plain = itself). */
 export function pkceMatches(challenge: string, method: 'S256' | 'plain', verifier: string): boolean {
   const expected = method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier
@@ -59,8 +62,8 @@ export function pkceMatches(challenge: string, method: 'S256' | 'plain', verifie
 
 /**
  * `grant_type=authorization_code`: redeems a code once (a second use: `invalid_grant` AADSTS54005), with the
- * redirect URI of the authorize request (loopback port ignored for public clients; else AADSTS500112), the PKCE
- * `code_verifier` (AADSTS501481 when missing or wrong), and client authentication for a confidential client.
+ * redirect URI of the authorize request, exactly (else AADSTS500112), the PKCE `code_verifier` (AADSTS501481
+ * when missing, wrong, or not 43 to 128 unreserved characters), and client authentication for a confidential client.
  */
 export async function authorizationCodeGrant(context: UserGrantContext, store: AuthorizationCodeStore): Promise<TokenAnswer | EntraErrorAnswer> {
   const { form, correlationId } = context
@@ -105,7 +108,9 @@ export async function authorizationCodeGrant(context: UserGrantContext, store: A
       correlationId,
     )
   }
-  if (!redirectUriMatches(client.app, record.redirectUri, redirectUri)) {
+  // Exactly the authorize request's URI (RFC 6749 section 4.1.3): a public client's loopback port is ignored
+  // only when that URI is matched against the registered ones.
+  if (record.redirectUri !== redirectUri) {
     return entraError(
       400,
       'invalid_grant',
@@ -116,7 +121,7 @@ export async function authorizationCodeGrant(context: UserGrantContext, store: A
   }
   if (record.codeChallenge !== undefined) {
     const verifier = form.get('code_verifier')
-    if (verifier === null || !pkceMatches(record.codeChallenge, record.codeChallengeMethod ?? 'plain', verifier)) {
+    if (verifier === null || !PKCE_VALUE.test(verifier) || !pkceMatches(record.codeChallenge, record.codeChallengeMethod ?? 'plain', verifier)) {
       return entraError(
         400,
         'invalid_grant',
