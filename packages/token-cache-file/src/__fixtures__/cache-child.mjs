@@ -3,6 +3,9 @@
 //   { op: 'read', directory, name, keys, unsafe? }            prints { values } for the keys
 //   { op: 'token', directory, name, authorityHost, tenantId, clientId, clientSecret, scope }  ClientSecretCredential
 //     with the persistent cache; prints { sha256 } of the token (never the token)
+//   { op: 'user', directory, name, authorityHost, tenantId, clientId, scopes: [...] }  a restarted user's process: loads the
+//     saved AuthenticationRecord from the cache, then tokens through core's UserTokenLifecycle WITHOUT any
+//     interactive path (a prompt would fail); prints { username, tokens: [{ aud, sha256 }] }
 // Prints one JSON line; the key comes from AZCRED_TOKEN_CACHE_KEY or the key file, as in real use.
 import { createHash } from 'node:crypto'
 import { installNetworkGuard } from '@azcred/tooling-vitest/network-guard'
@@ -37,4 +40,22 @@ if (command.op === 'write') {
   })
   const token = await credential.getToken(command.scope)
   say({ sha256: createHash('sha256').update(token.token).digest('hex') })
+} else if (command.op === 'user') {
+  const { UserTokenLifecycle } = await import('@azcred/core')
+  const record = await cache.loadAuthenticationRecord({ clientId: command.clientId })
+  const lifecycle = new UserTokenLifecycle({
+    credentialName: 'RestartedProcess',
+    tenantId: command.tenantId,
+    clientId: command.clientId,
+    authorityHost: command.authorityHost,
+    authenticationRecord: record,
+    tokenCache: cache,
+  })
+  const tokens = []
+  for (const scope of command.scopes) {
+    const token = await lifecycle.getToken(scope)
+    const aud = JSON.parse(Buffer.from(token.token.split('.')[1], 'base64url').toString()).aud
+    tokens.push({ aud, sha256: createHash('sha256').update(token.token).digest('hex') })
+  }
+  say({ username: record?.username, tokens })
 }
