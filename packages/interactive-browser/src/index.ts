@@ -1,0 +1,5 @@
+export type { AuthorizationCodeCredentialOptions } from './authorization-code-credential'
+export { AuthorizationCodeCredential } from './authorization-code-credential'
+export type { InteractiveBrowserCredentialOptions } from './interactive-browser-credential'
+export { DEFAULT_SIGN_IN_TIMEOUT_MS, DEVELOPER_SIGN_ON_CLIENT_ID, InteractiveBrowserCredential } from './interactive-browser-credential'
+export type { TokenCachePersistenceOptions } from './persistent-cache'
