@@ -1,0 +1,2 @@
+export type { ArmEmulator, ArmEmulatorOptions, ArmRequestRecord, EmulatedResourceGroup, EmulatedVirtualMachine } from './arm-emulator'
+export { startArmEmulator } from './arm-emulator'
