@@ -9,7 +9,6 @@ import {
   tokenCacheKey,
 } from '@azcred/core'
 import envPaths from 'env-paths'
-import { lock } from 'proper-lockfile'
 import { ensurePrivateDirectory, leftovers, moveAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
 import {
   type CacheKey,
@@ -387,6 +386,8 @@ export class FileTokenCache implements TokenCache {
   async #update(change: (entries: Entries) => void | Promise<void>, create = true): Promise<Loaded> {
     return this.#guard(async () => {
       await this.#prepare()
+      // Loaded on the first change only: a process that only reads (a second process's first token) never pays for it.
+      const { lock } = await import('proper-lockfile')
       const release = await lock(this.path, {
         realpath: false,
         lockfilePath: `${this.path}.lock`,
