@@ -12,6 +12,7 @@ import { ClientSecretCredential as OfficialClientSecretCredential } from '@azure
 import { benchManagedIdentity } from './managed-identity-bench.mjs'
 import { median, medianTime, runNode, throughput } from './measure.mjs'
 import { benchSharedKey } from './shared-key-bench.mjs'
+import { benchTokenCacheRedis } from './token-cache-redis-bench.mjs'
 
 const SCOPE = 'https://management.azure.com/.default'
 const benchFolder = fileURLToPath(new URL('..', import.meta.url))
@@ -141,6 +142,9 @@ try {
 
   // 7. Storage Shared Key signing (no network).
   await benchSharedKey(row, fmt)
+
+  // 8. A fleet of cold processes sharing @azcred/token-cache-redis (a real redis-server on loopback).
+  await benchTokenCacheRedis(row, fmt, benchFolder)
 } finally {
   await emulator.close()
   rmSync(workFolder, { recursive: true, force: true })

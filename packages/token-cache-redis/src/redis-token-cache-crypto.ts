@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto'
 import { AzcredError } from '@azcred/core'
 
 /** Length of an encryption key, in bytes (AES-256). */
@@ -11,8 +11,9 @@ const TAG_BYTES = 16
 
 /** The keys derived from one user key: one encrypts values, the other names entries. Never leave this module's closures. */
 export interface DerivedKey {
-  encrypt: Buffer
-  name: Buffer
+  /** A KeyObject: imported once, so each value costs no key set-up (about half of a decryption's time). */
+  encrypt: KeyObject
+  name: KeyObject
 }
 
 /**
@@ -29,7 +30,8 @@ export function deriveKeys(encryptionKey: unknown): DerivedKey[] {
   }
   return keys.map((key: Uint8Array) => {
     const material = Buffer.from(key)
-    const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), `azcred/token-cache-redis/v1/${info}`, 32))
+    const derive = (info: string): KeyObject =>
+      createSecretKey(Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), `azcred/token-cache-redis/v1/${info}`, 32)))
     return { encrypt: derive('encrypt'), name: derive('name') }
   })
 }
@@ -45,7 +47,7 @@ export function entryName(key: DerivedKey, partitionKey: string): string {
  */
 export function seal(key: DerivedKey, plaintext: string, partitionKey: string): string {
   const iv = randomBytes(IV_BYTES)
-  const cipher = createCipheriv('aes-256-gcm', key.encrypt, iv)
+  const cipher = createCipheriv('aes-256-gcm', key.encrypt, iv, { authTagLength: TAG_BYTES })
   cipher.setAAD(Buffer.from(partitionKey, 'utf8'))
   const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()])
   return VALUE_PREFIX + body.toString('base64')
@@ -57,10 +59,10 @@ export function open(key: DerivedKey, value: unknown, partitionKey: string, maxL
   try {
     const body = Buffer.from(value.slice(VALUE_PREFIX.length), 'base64')
     if (body.length < IV_BYTES + TAG_BYTES) return undefined
-    const decipher = createDecipheriv('aes-256-gcm', key.encrypt, body.subarray(0, IV_BYTES))
+    const decipher = createDecipheriv('aes-256-gcm', key.encrypt, body.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES })
     decipher.setAAD(Buffer.from(partitionKey, 'utf8'))
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES))
-    return Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString('utf8')
+    return decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES), undefined, 'utf8') + decipher.final('utf8')
   } catch {
     return undefined
   }

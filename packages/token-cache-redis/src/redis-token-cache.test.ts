@@ -261,7 +261,7 @@ describe('createRedisTokenCache', () => {
       [{ client, encryptionKey, keyPrefix: 'a{b}' }, /keyPrefix/],
       [{ client, encryptionKey, keyPrefix: '' }, /keyPrefix/],
       [{ client, encryptionKey, lockTtlMs: 0 }, /lockTtlMs/],
-      [{ client, encryptionKey, lockWaitMs: 5_000 }, /lockWaitMs must be a number of milliseconds from 0 to 1800/],
+      [{ client, encryptionKey, lockWaitMs: 30_000 }, /lockWaitMs must be a number of milliseconds from 0 to 29000/],
       [{ client, encryptionKey, commandTimeoutMs: Number.NaN }, /commandTimeoutMs/],
       [{ client, encryptionKey, onEvent: 'x' }, /onEvent/],
     ]
@@ -287,7 +287,7 @@ describe('createRedisTokenCache', () => {
     await cache.read(KEY)
     const shown = `${inspect(cache, { showHidden: true, depth: 10 })}${JSON.stringify(cache)}${JSON.stringify(events)}`
     for (const secret of [PLANTED, encryptionKey.toString('base64'), encryptionKey.toString('hex'), TENANT, SCOPE]) expect(shown).not.toContain(secret)
-    expect(JSON.parse(JSON.stringify(cache))).toEqual({ keyPrefix: 'test:inspect:' })
+    expect(JSON.parse(JSON.stringify(cache))).toEqual({ keyPrefix: 'test:inspect:', timeoutMs: 2_300 })
   })
 })
 

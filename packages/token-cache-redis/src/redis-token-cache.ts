@@ -58,14 +58,16 @@ export interface RedisTokenCacheOptions {
   keyPrefix?: string
   /**
    * Lifetime of the partition's lock, in ms (50 to 60 000). The process that took it renews it every
-   * third of this while it is alive, until its credential writes the token (at most 4 s: a fetch that
-   * failed writes nothing); a crashed fetcher's lock expires this long after its last renewal, then
+   * third of this while it is alive, until its credential writes the token (at most `timeoutMs` +
+   * `lockTtlMs`: a fetch that failed writes nothing); a crashed fetcher's lock expires this long after its last renewal, then
    * another process takes over. Default 1 000.
    */
   lockTtlMs?: number
   /**
-   * Longest wait for another process's token, in ms (0 to 1 800: below core's 2 s `TOKEN_CACHE_TIMEOUT_MS`,
-   * after which the credential fetches for itself anyway). Default 1 600.
+   * Longest wait for another process's token, in ms (0 to 29 000); then this process fetches for itself.
+   * The cache asks the credential for this much time through {@link RedisTokenCache.timeoutMs}; a core
+   * that does not read it gives every cache 2 s (`TOKEN_CACHE_TIMEOUT_MS`), so keep it under 1 800 there.
+   * Default 1 600.
    */
   lockWaitMs?: number
   /** Longest wait for one Redis command, in ms (10 to 1 800). Default 500. */
@@ -80,6 +82,11 @@ export interface RedisTokenCacheOptions {
 export interface RedisTokenCache extends TokenCache {
   /** The key prefix in use (for your own SCANs or ACL rules). */
   readonly keyPrefix: string
+  /**
+   * Longest time one `read` or `write` takes, in ms: `lockWaitMs` + `commandTimeoutMs` + 200, at least
+   * core's `TOKEN_CACHE_TIMEOUT_MS` (2 s), at most 30 s. The credential's engine waits this long for it.
+   */
+  readonly timeoutMs: number
 }
 
 // Returns the value when there is one other than ARGV[3] (the value the caller refused), else takes the
@@ -101,9 +108,6 @@ return 1`
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`
 
-// Longest time a process keeps renewing a lock whose token never comes (its fetch failed or is slow), in
-// ms: twice the engine's cache timeout, past which its waiters have long gone to fetch for themselves.
-const MAX_LOCK_HOLD_MS = 2 * TOKEN_CACHE_TIMEOUT_MS
 const MAX_VALUE_LENGTH = Math.ceil((MAX_TOKEN_CACHE_VALUE_LENGTH * 3 * 4) / 3) + 64
 const MAX_TTL_MS = 400 * 86_400_000
 const MAX_REMEMBERED = 10_000
@@ -126,6 +130,7 @@ function checkNumber(value: unknown, name: string, fallback: number, min: number
 
 class RedisTokenCacheImpl implements RedisTokenCache {
   readonly keyPrefix: string
+  readonly timeoutMs: number
   readonly #client: RedisClientLike
   readonly #keys: DerivedKey[]
   readonly #lockTtlMs: number
@@ -165,8 +170,9 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     this.#client = client
     this.keyPrefix = keyPrefix
     this.#lockTtlMs = Math.round(checkNumber(options.lockTtlMs, 'lockTtlMs', 1_000, 50, 60_000))
-    this.#lockWaitMs = checkNumber(options.lockWaitMs, 'lockWaitMs', 1_600, 0, TOKEN_CACHE_TIMEOUT_MS - 200)
-    this.#commandTimeoutMs = checkNumber(options.commandTimeoutMs, 'commandTimeoutMs', 500, 10, TOKEN_CACHE_TIMEOUT_MS - 200)
+    this.#lockWaitMs = checkNumber(options.lockWaitMs, 'lockWaitMs', 1_600, 0, 29_000)
+    this.#commandTimeoutMs = checkNumber(options.commandTimeoutMs, 'commandTimeoutMs', 500, 10, 5_000)
+    this.timeoutMs = Math.min(30_000, Math.max(TOKEN_CACHE_TIMEOUT_MS, Math.ceil(this.#lockWaitMs + this.#commandTimeoutMs + 200)))
     this.#pauseMs = checkNumber(options.pauseAfterFailureMs, 'pauseAfterFailureMs', 5_000, 0, 600_000)
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new AzcredError('AZCRED_CONFIG_INVALID', 'onEvent must be a function')
     this.#onEvent = options.onEvent
@@ -176,8 +182,8 @@ class RedisTokenCacheImpl implements RedisTokenCache {
 
   async read(key: string): Promise<string | undefined> {
     const started = Date.now()
-    // The engine gives a cache TOKEN_CACHE_TIMEOUT_MS; every command here ends before that.
-    const deadline = started + TOKEN_CACHE_TIMEOUT_MS - 100
+    // The engine gives this cache `timeoutMs`; every command here ends before that.
+    const deadline = started + this.timeoutMs - 100
     const names = this.#namesOf(key)
     const isAccessToken = key.startsWith('["access_token"')
     let refused = ''
@@ -237,7 +243,7 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     const ttl = Math.min(Math.floor(expiresOnTimestamp - Date.now()), MAX_TTL_MS)
     if (isAccessToken && ttl > 0) this.#remember(key, expiresOnTimestamp)
     const sealed = ttl > 0 ? seal(this.#keys[0] as DerivedKey, String(value), key) : ''
-    await this.#command('write', Date.now() + TOKEN_CACHE_TIMEOUT_MS - 100, () =>
+    await this.#command('write', Date.now() + this.timeoutMs - 100, () =>
       ttl > 0
         ? this.#client.eval(WRITE_AND_RELEASE, {
             keys: [names[0] as string, `${names[0]}:lock`],
@@ -251,7 +257,7 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     this.#seen.delete(key)
     this.#release(key)
     const names = this.#namesOf(key)
-    await this.#command('remove', Date.now() + TOKEN_CACHE_TIMEOUT_MS - 100, () => Promise.all(names.map((name) => this.#client.del(name))))
+    await this.#command('remove', Date.now() + this.timeoutMs - 100, () => Promise.all(names.map((name) => this.#client.del(name))))
   }
 
   async scrub(): Promise<void> {
@@ -287,9 +293,9 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     this.#emit({ type: 'scrubbed', at: Date.now(), deleted })
   }
 
-  /** What `JSON.stringify` shows: the prefix, never a key. */
-  toJSON(): { keyPrefix: string } {
-    return { keyPrefix: this.keyPrefix }
+  /** What `JSON.stringify` shows: the prefix and timeout, never a key. */
+  toJSON(): { keyPrefix: string; timeoutMs: number } {
+    return { keyPrefix: this.keyPrefix, timeoutMs: this.timeoutMs }
   }
 
   /** Opens a stored value; an access token must also be newer than the one this process already has. */
@@ -308,11 +314,12 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     return plaintext
   }
 
-  /** Keeps the lock alive every third of lockTtlMs while this process fetches (for at most MAX_LOCK_HOLD_MS). */
+  /** Keeps the lock alive every third of lockTtlMs while this process fetches (at most timeoutMs + lockTtlMs). */
   #hold(key: string, lock: string, owner: string): void {
     this.#release(key)
     if (this.#owned.size >= MAX_REMEMBERED) for (const held of [...this.#owned.keys()]) this.#release(held)
-    const until = Date.now() + MAX_LOCK_HOLD_MS
+    // At most until its waiters have gone to fetch for themselves (its fetch failed, or is that slow).
+    const until = Date.now() + this.timeoutMs + this.#lockTtlMs
     const timer = setInterval(
       () => {
         if (Date.now() > until || this.#owned.get(key)?.owner !== owner) return void this.#release(key, owner)
