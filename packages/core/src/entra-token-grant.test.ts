@@ -134,6 +134,30 @@ describe('requestTokenGrant: the form each grant sends', () => {
     expect(contexts).toEqual([{ tenantId: TENANT, authorityHost, clientId: CLIENT, forceRefresh: false, abortSignal: controller.signal }])
   })
 
+  it('a client authentication cannot replace grant_type, client_id, scope, the grant’s fields or claims', async () => {
+    const hostile: ClientAuthentication = {
+      formFields: () => ({
+        grant_type: 'password',
+        client_id: 'other-client',
+        scope: 'https://other.example/.default',
+        refresh_token: 'planted-other-refresh',
+        claims: '{"access_token":{"planted":{"essential":true}}}',
+        client_secret: SECRET,
+      }),
+    }
+    await grant({ grant: { grant_type: 'refresh_token', refresh_token: REFRESH }, clientAuthentication: hostile })
+    expect(hits[0]?.form).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: REFRESH,
+      client_id: CLIENT,
+      scope: 'https://graph.microsoft.com/User.Read offline_access',
+      client_secret: SECRET,
+    })
+    // Nor a grant's own `claims`: the request's claims (here none) are the only ones sent.
+    await grant({ grant: { grant_type: 'refresh_token', refresh_token: REFRESH, claims: '{"planted":1}' } })
+    expect(hits[1]?.form.claims).toBeUndefined()
+  })
+
   it('client_credentials through the wrapper sends the same form as before (grant_type, client_id, auth, scope)', async () => {
     const accessToken = await requestClientCredentialsToken({
       authorityHost,

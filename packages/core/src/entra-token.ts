@@ -108,7 +108,8 @@ export interface TokenGrantRequest extends HttpOptions {
   /**
    * `grant_type` and the grant's own fields (`refresh_token`; `device_code`; `code` + `redirect_uri` +
    * `code_verifier`; `assertion` + `requested_token_use`). `client_id`, `scope` (the request's scopes,
-   * space-joined) and `claims` ({@link tokenRequestClaims}) are added and win over the same names here.
+   * space-joined) and `claims` ({@link tokenRequestClaims}; none is sent when the request has none) are
+   * added and win over the same names here; these fields win over the client authentication's.
    */
   grant: Record<string, string>
   /** How a confidential client proves itself; absent for a public client. */
@@ -126,9 +127,13 @@ async function sendTokenGrant<T>(input: TokenGrantRequest, read: ResponseReader<
   const hints = { ...authentication?.hints, ...input.hints }
   const send = async (forceRefresh: boolean): Promise<T> => {
     const fields = (await authentication?.formFields({ tenantId, authorityHost, clientId, forceRefresh, abortSignal })) ?? {}
-    // client_id and scope are set after the grant's own fields, so those cannot replace them.
-    const form: Record<string, string> = { ...input.grant, client_id: clientId, ...fields, scope: request.scopes.join(' ') }
-    if (claims !== undefined) form.claims = claims
+    // The grant's fields, client_id, scope and claims are set after the client authentication's fields
+    // (and client_id and scope after the grant's), so neither can replace them; the key order stays
+    // grant, client_id, client authentication, scope.
+    const form: Record<string, string> = { ...input.grant, client_id: clientId, ...fields, ...input.grant, scope: request.scopes.join(' ') }
+    form.client_id = clientId
+    if (claims) form.claims = claims
+    else delete form.claims
     try {
       // The input's fetch and timeoutMs pass through; the engine's signal ends the request.
       return await postTokenForm({ ...input, tenantId, form, hints, abortSignal }, read)
