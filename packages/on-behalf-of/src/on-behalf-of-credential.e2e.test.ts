@@ -140,6 +140,31 @@ describe('per-user caching (one credential per request, as a server builds them)
     expect(decodeJwt(first.token).oid).toBe(user.oid)
   })
 
+  it('concurrent requests of one user through separate credentials share one request; a second user concurrently gets its own', async () => {
+    const { api, userAssertionToken } = await setUp()
+    const other = emulator.addUser({ username: `obo.concurrent.${userCount}@contoso.onmicrosoft.com` })
+    const otherToken = await emulator.issueUserToken({ username: other.username, audience: `api://orders-${userCount}` })
+    const results = await Promise.all([
+      ...Array.from({ length: 5 }, () => credentialFor(api, userAssertionToken).getToken(STORAGE)),
+      credentialFor(api, otherToken).getToken(STORAGE),
+    ])
+    expect(new Set(results.slice(0, 5).map((token) => token.token)).size).toBe(1)
+    expect(decodeJwt(results[5]?.token ?? '').oid).toBe(other.oid)
+    expect(oboRequests(api.clientId)).toHaveLength(2)
+  })
+
+  it('a joiner whose shared request was aborted by its starter asks on its own', async () => {
+    const { api, userAssertionToken } = await setUp()
+    const controller = new AbortController()
+    emulator.injectFault({ kind: 'delay', ms: 300 })
+    const starter = credentialFor(api, userAssertionToken).getToken(STORAGE, { abortSignal: controller.signal })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const joiner = credentialFor(api, userAssertionToken).getToken(STORAGE)
+    controller.abort()
+    await expect(starter).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    await expect(joiner).resolves.toHaveProperty('token')
+  })
+
   it('another scope of a cached user redeems the refresh token on-behalf-of returned (no second on-behalf-of)', async () => {
     const { api, user, userAssertionToken } = await setUp()
     await credentialFor(api, userAssertionToken).getToken(STORAGE)

@@ -311,7 +311,7 @@ export class OnBehalfOfCredential implements TokenCredential {
         timeoutMs,
       })
 
-    const fetchToken = async (request: TokenRequest): Promise<TokenResponse> => {
+    const acquire = async (request: TokenRequest): Promise<TokenResponse> => {
       const held = store.refreshToken(user())
       let response: TokenResponse | undefined
       if (held !== undefined) {
@@ -332,6 +332,30 @@ export class OnBehalfOfCredential implements TokenCredential {
       }
       if (response.refreshToken) store.setRefreshToken(user(), assertionExpires, response.refreshToken)
       return response
+    }
+
+    // One request for concurrent requests of the same user through different credentials (a page
+    // calling the API several times at once). A joiner whose request was aborted by its starter's
+    // callers leaving asks on its own.
+    const fetchToken = async (request: TokenRequest): Promise<TokenResponse> => {
+      if (request.claims !== undefined) return acquire(request)
+      const { flights } = store
+      const key = `${user()}\n${request.tenantId.toLowerCase()}\n${[...request.scopes].sort().join(' ')}\n${request.enableCae}`
+      const running = flights.get(key) as Promise<TokenResponse> | undefined
+      if (running !== undefined) {
+        try {
+          return await running
+        } catch (error) {
+          if (!(AzcredError.isInstance(error) && error.code === 'AZCRED_ABORTED') || request.abortSignal?.aborted) throw error
+        }
+      }
+      const promise = acquire(request)
+      flights.set(key, promise)
+      const done = (): void => {
+        if (flights.get(key) === promise) flights.delete(key)
+      }
+      promise.then(done, done)
+      return promise
     }
 
     this.#lifecycle = new TokenLifecycle({

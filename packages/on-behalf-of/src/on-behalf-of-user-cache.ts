@@ -36,6 +36,8 @@ export interface UserStore {
   setRefreshToken(user: string, assertionExpires: number, refreshToken: string | undefined): void
   clear(): void
   readonly size: number
+  /** Token requests in flight, by user, tenant, scopes and CAE: concurrent requests of one user share one. */
+  readonly flights: Map<string, Promise<unknown>>
 }
 
 // The store of each cache, kept out of the object itself, so util.inspect and JSON show no token.
@@ -159,6 +161,7 @@ function createStore(maxUsers: number): UserStore {
     get size() {
       return users.size
     },
+    flights: new Map(),
   }
 }
 
