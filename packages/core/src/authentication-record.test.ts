@@ -121,6 +121,21 @@ describe('AuthenticationRecord serialisation', () => {
     expect(written.message).toBe(error.message)
   })
 
+  it('a record whose field getter throws (or a Proxy) is AZCRED_CONFIG_INVALID naming the field, never the getter’s error', () => {
+    const throwing = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('planted-secret-in-getter')
+        },
+      },
+    ) as AuthenticationRecord
+    const error = failure(() => serializeAuthenticationRecord(throwing))
+    expect(error.code).toBe('AZCRED_CONFIG_INVALID')
+    expect(error.message).toMatch(/^authenticationRecord\.authority must be /)
+    expect(`${error.message}${String(error.cause)}`).not.toContain('planted-secret-in-getter')
+  })
+
   it('serialising a non-object is AZCRED_CONFIG_INVALID', () => {
     expect(failure(() => serializeAuthenticationRecord(null as unknown as AuthenticationRecord)).message).toBe(
       'authenticationRecord must be an object (the result of authenticate())',

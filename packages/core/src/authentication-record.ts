@@ -49,7 +49,12 @@ function checkedRecord(value: unknown): AuthenticationRecord {
   }
   const record = {} as AuthenticationRecord
   for (const [name, pattern, rule] of FIELDS) {
-    const field = (value as Record<string, unknown>)[name]
+    let field: unknown
+    try {
+      field = (value as Record<string, unknown>)[name]
+    } catch {
+      // A throwing getter or Proxy: its error could quote anything; the field is refused below.
+    }
     // The value is never quoted: a mistaken paste could be a secret.
     if (typeof field !== 'string' || !pattern.test(field)) throw new AzcredError('AZCRED_CONFIG_INVALID', `authenticationRecord.${name} must be ${rule}`)
     record[name] = field

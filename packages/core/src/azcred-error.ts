@@ -177,7 +177,12 @@ const MFA = [50076, 50078, 50079, 50158]
 // (50057), user not assigned to the app (50105); and on-behalf-of, an incoming user assertion that is
 // invalid (50013, 50027), expired or not yet valid (500133) or for another audience (500131): the API's
 // caller must send a valid token, no sign-in here fixes it. These stay `AZCRED_TOKEN_REQUEST_FAILED`.
-const BLOCKED = [53003, 50053, 50057, 50105, 50013, 50027, 500133, 500131]
+// Nor the app's own credentials: a wrong (7000215), expired (7000222) or missing (7000218) client secret,
+// an assertion expired (700024), badly signed (700027, 50012) or matching no federated credential (70021,
+// 700211, 700212, 700213), an app not found (700016): whatever `error` says, and so is `invalid_client`.
+const BLOCKED = [
+  53003, 50053, 50057, 50105, 50013, 50027, 500133, 500131, 7000215, 7000222, 7000218, 700024, 700027, 50012, 70021, 700211, 700212, 700213, 700016,
+]
 const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_required|login_required)$/
 
 /**
@@ -188,7 +193,8 @@ const INTERACTION_ERRORS = /^(invalid_grant|interaction_required|consent_require
  * 50076, 50078, 50079, 50158 (multi-factor authentication). Codes 53003 (Conditional Access block), 50053,
  * 50057 and 50105 (account locked, disabled or not assigned), and the on-behalf-of refusals of the incoming
  * user assertion 50013, 50027, 500133 and 500131 (the API's caller must send a valid token) are not:
- * signing in here cannot fix them.
+ * signing in here cannot fix them; nor is a refusal of the app's own credentials (OAuth `invalid_client`, or
+ * codes 7000215, 7000222, 7000218, 700024, 700027, 50012, 70021, 700211, 700212, 700213, 700016).
  * Anything else, an `InteractionRequiredError` included, is returned as it is.
  * @example
  * try { return await redeemRefreshToken() } catch (error) { throw toInteractionRequired(error) }
@@ -201,7 +207,8 @@ export function toInteractionRequired(error: unknown): unknown {
   const oauthError = /^\w{1,64}$/.test(error.error as string) ? error.error : undefined
   const codes = errorCodes ?? []
   const has = (list: number[]): boolean => codes.some((code) => list.includes(code))
-  if (has(BLOCKED) || !(INTERACTION_ERRORS.test(oauthError as string) || has(CONSENT) || has(SIGN_IN_AGAIN) || has(MFA))) return error
+  if (has(BLOCKED) || oauthError === 'invalid_client' || !(INTERACTION_ERRORS.test(oauthError as string) || has(CONSENT) || has(SIGN_IN_AGAIN) || has(MFA)))
+    return error
   const why =
     has(CONSENT) || oauthError === 'consent_required'
       ? 'the user has not consented to these scopes: sign in interactively and consent, or ask an administrator to grant consent'
