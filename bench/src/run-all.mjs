@@ -12,6 +12,7 @@ import { ClientSecretCredential as OfficialClientSecretCredential } from '@azure
 import { benchManagedIdentity } from './managed-identity-bench.mjs'
 import { median, medianTime, runNode, throughput } from './measure.mjs'
 import { benchSharedKey } from './shared-key-bench.mjs'
+import { benchTokenCacheFile } from './token-cache-file-bench.mjs'
 import { benchTokenCacheRedis } from './token-cache-redis-bench.mjs'
 
 const SCOPE = 'https://management.azure.com/.default'
@@ -142,6 +143,9 @@ try {
 
   // 7. Storage Shared Key signing (no network).
   await benchSharedKey(row, fmt)
+
+  // A second process's first token from @azcred/token-cache-file (encrypted file) against msal-node with a file cache plugin.
+  await benchTokenCacheFile(row, fmt, benchFolder)
 
   // 8. A fleet of cold processes sharing @azcred/token-cache-redis (a real redis-server on loopback).
   await benchTokenCacheRedis(row, fmt, benchFolder)
