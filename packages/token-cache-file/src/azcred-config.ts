@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AzcredError, ENV_AUTHORITY_HOST, ENV_CLIENT_ID, ENV_TENANT_ID } from '@azcred/core'
-import envPaths from 'env-paths'
+import { userDirectories } from './token-cache-file-paths'
 
 /** The environment variable naming the manifest file (default: `config.json` in the platform's user config directory). */
 export const ENV_AZCRED_CONFIG = 'AZCRED_CONFIG'
@@ -62,7 +62,7 @@ const invalid = (path: string, problem: string): AzcredError =>
 
 /** The manifest's path: the option, else `AZCRED_CONFIG`, else `<user config directory>/config.json`. */
 export function azcredConfigPath(options: ReadAzcredConfigOptions = {}): string {
-  return resolve(options?.path ?? (process.env[ENV_AZCRED_CONFIG] || join(envPaths('azcred', { suffix: '' }).config, 'config.json')))
+  return resolve(options?.path ?? (process.env[ENV_AZCRED_CONFIG] || join(userDirectories().config, 'config.json')))
 }
 
 /**

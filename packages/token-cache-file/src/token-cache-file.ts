@@ -8,7 +8,6 @@ import {
   type TokenCache,
   tokenCacheKey,
 } from '@azcred/core'
-import envPaths from 'env-paths'
 import { ensurePrivateDirectory, leftovers, moveAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
 import {
   type CacheKey,
@@ -21,6 +20,7 @@ import {
   seal,
   type TokenCacheKeySource,
 } from './token-cache-file-key'
+import { userDirectories } from './token-cache-file-paths'
 
 /**
  * The official persistence options (`@azure/identity`'s `tokenCachePersistenceOptions`).
@@ -180,7 +180,7 @@ export class FileTokenCache implements TokenCache {
     this.#maxFileBytes = checkNumber(options.maxFileBytes, 'tokenCachePersistenceOptions.maxFileBytes', 65_536, 67_108_864, 4_194_304)
     this.name = name
     this.encrypted = !unsafeAllowUnencryptedStorage
-    this.directory = resolve(directory ?? envPaths('azcred', { suffix: '' }).data)
+    this.directory = resolve(directory ?? userDirectories().data)
     this.path = join(this.directory, `${name}.cache.json`)
     this.#keySource = keySource
     this.#onEvent = onEvent
