@@ -1,0 +1,3 @@
+import { azcredVitest } from '@azcred/tooling-vitest'
+
+export default azcredVitest()
