@@ -247,8 +247,11 @@ function isRefusal(error: unknown): boolean {
 export class OnBehalfOfCredential implements TokenCredential {
   readonly #lifecycle: TokenLifecycle
   readonly #assertion: string
-  /** `${authority}\n${clientId}\n`: the start of this credential's user key in the shared store. */
-  readonly #app: string
+  /** The authority host and client id: with the account, this credential's user key in the shared store. */
+  readonly #app: readonly [string, string]
+  /** `obo:<base64url SHA-256 of the user token>`, once getToken computed it. */
+  #account: string | undefined
+  /** The user's key in the shared store: authority, client id and account (JSON, unambiguous). */
   #user: string | undefined
   #userReady: Promise<void> | undefined
 
@@ -273,7 +276,7 @@ export class OnBehalfOfCredential implements TokenCredential {
     )
     this.#assertion = assertion
     const assertionExpires = jwtExpiresAt(assertion) || Number.POSITIVE_INFINITY
-    // `${authority}\n${clientId}\n${account}` (set by getToken): one app's users never meet another app's.
+    // The user's key (set by getToken before any cache call): one app's users never meet another app's.
     const user = (): string => this.#user as string
 
     // The engine's tokenCache: this user's entries in the shared store, then the caller's tokenCache.
@@ -361,13 +364,13 @@ export class OnBehalfOfCredential implements TokenCredential {
     this.#lifecycle = new TokenLifecycle({
       ...lifecycle,
       tokenCache: userTokens,
-      cachePartition: () => ({ authority: authorityHost, clientId, account: (this.#user as string).split('\n')[2] as string }),
+      cachePartition: () => ({ authority: authorityHost, clientId, account: this.#account as string }),
       credentialName: 'OnBehalfOfCredential',
       tenantId,
       additionallyAllowedTenants,
       fetchToken,
     })
-    this.#app = `${authorityHost}\n${clientId}\n`
+    this.#app = [authorityHost, clientId]
   }
 
   /**
@@ -379,7 +382,8 @@ export class OnBehalfOfCredential implements TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     if (this.#user !== undefined) return this.#lifecycle.getToken(scopes, options)
     this.#userReady ??= assertionAccount(this.#assertion).then((account) => {
-      this.#user = `${this.#app}${account}`
+      this.#account = account
+      this.#user = JSON.stringify([...this.#app, account])
     })
     return this.#userReady.then(() => this.#lifecycle.getToken(scopes, options))
   }
