@@ -4,13 +4,14 @@ import { type DemoRow, formatTable, runFlow } from './demo-flow'
 import { clientCertificateFlows } from './flows/client-certificate'
 import { clientSecretFlows } from './flows/client-secret'
 import { federatedFlows } from './flows/federated'
+import { interactiveBrowserFlows } from './flows/interactive-browser'
 import { managedIdentityFlows } from './flows/managed-identity'
 
 const emulator = await startEntraEmulator()
 console.log(`Entra ID emulator listening on ${emulator.url} (loopback only)\n`)
 const rows: DemoRow[] = []
 try {
-  for (const flow of [...clientSecretFlows(), ...clientCertificateFlows(), ...federatedFlows(), ...managedIdentityFlows()])
+  for (const flow of [...clientSecretFlows(), ...clientCertificateFlows(), ...federatedFlows(), ...managedIdentityFlows(), ...interactiveBrowserFlows()])
     rows.push(await runFlow(flow, emulator))
 } finally {
   await emulator.close()
