@@ -2,7 +2,8 @@
 import { startEasyAuthSample } from './sample-environment'
 
 const port = Number(process.env.PORT ?? 0)
-const sample = await startEasyAuthSample({ port: Number.isInteger(port) && port > 0 ? port : 0 })
+// Entra on http: a browser opening the sample sees no certificate warning (the tests use https).
+const sample = await startEasyAuthSample({ port: Number.isInteger(port) && port > 0 ? port : 0, entraProtocol: 'http' })
 console.log(`
 azcred Easy Auth sample — open ${sample.url}
 

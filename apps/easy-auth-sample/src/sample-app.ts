@@ -18,6 +18,8 @@ export interface SampleAppConfig {
   armUrl: string
   subscriptionId: string
   ca: string
+  /** The Entra emulator runs on http (loopback only). Default false. */
+  allowInsecureConnection?: boolean
 }
 
 const ARM_SCOPE = 'https://management.azure.com/.default'
@@ -42,6 +44,7 @@ export function createSampleApp(config: SampleAppConfig): Hono {
         trustHeaders: true,
         authorityHost: config.authorityHost,
         fetch: config.fetch,
+        allowInsecureConnection: config.allowInsecureConnection === true,
       })
       const pipeline = { endpoint: config.armUrl, tlsOptions: { ca: config.ca } }
       const resources = new ResourceManagementClient(credential, config.subscriptionId, { ...pipeline, $host: config.armUrl, credentialScopes: ARM_SCOPE })

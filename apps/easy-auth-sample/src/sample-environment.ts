@@ -31,6 +31,12 @@ export interface EasyAuthSample {
 export interface EasyAuthSampleOptions {
   /** Port of the front door. Default 0 (a free port). */
   port?: number
+  /**
+   * `https` (default, as Entra) or `http` for the Entra emulator: `http` spares a person trying the sample in their
+   * own browser the warning about the emulator's loopback test certificate (the app then sets `allowInsecureConnection`,
+   * which azcred accepts for loopback hosts only).
+   */
+  entraProtocol?: 'http' | 'https'
 }
 
 const USERS = {
@@ -64,7 +70,7 @@ export async function startEasyAuthSample(options: EasyAuthSampleOptions = {}): 
     for (const closer of closers.reverse()) await closer().catch(() => undefined)
   }
   try {
-    const emulator = await startEntraEmulator()
+    const emulator = await startEntraEmulator({ protocol: options.entraProtocol ?? 'https' })
     closers.push(() => emulator.close())
     const arm = await startArmEmulator({ jwksUrl: `${emulator.url}/${emulator.tenantId}/discovery/v2.0/keys`, fetch: emulator.fetch })
     closers.push(() => arm.close())
@@ -101,6 +107,7 @@ export async function startEasyAuthSample(options: EasyAuthSampleOptions = {}): 
       armUrl: arm.url,
       subscriptionId: arm.subscriptionId,
       ca: emulator.certificate,
+      allowInsecureConnection: options.entraProtocol === 'http',
     })
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started))

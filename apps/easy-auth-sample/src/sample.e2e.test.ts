@@ -40,6 +40,20 @@ describe('Easy Auth sample', () => {
     )
   })
 
+  it('works with the Entra emulator on http (what `pnpm sample` starts for a person with a browser)', async () => {
+    const plain = await startEasyAuthSample({ entraProtocol: 'http' })
+    try {
+      expect(plain.emulator.url).toMatch(/^http:/)
+      const start = await fetch(`${plain.url}/.auth/login/aad`, { redirect: 'manual' })
+      const signedIn = await plain.emulator.signInAtAuthorize(start.headers.get('location') as string, plain.users.bob)
+      const cookie = /^([^;]+)/.exec((await fetch(signedIn.location as string, { redirect: 'manual' })).headers.get('set-cookie') ?? '')?.[1] as string
+      const body = (await (await fetch(`${plain.url}/api/resources`, { headers: { cookie } })).json()) as Record<string, unknown>
+      expect(names(body.resourceGroups)).toEqual(plain.users.bob.resourceGroups)
+    } finally {
+      await plain.close()
+    }
+  })
+
   it('a forged X-MS-TOKEN-AAD-ACCESS-TOKEN never reaches the app', async () => {
     const forged = 'eyJhbGciOiJub25lIn0.eyJvaWQiOiJtYWxsb3J5In0.forged'
     const fingerprint = createHash('sha256').update(forged).digest('hex').slice(0, 16)
