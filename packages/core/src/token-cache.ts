@@ -70,6 +70,12 @@ export interface TokenCacheEntry {
   refreshToken?: string
   /** The account's `homeAccountId`. */
   account?: string
+  /**
+   * The {@link tokenCacheKey} it was written under (the lifecycle writes it): a reader that knows its key
+   * refuses an entry written under another, so a cache that answers with another partition's value
+   * (a key mix-up, a hash collision) serves nothing. Not a secret.
+   */
+  key?: string
 }
 
 /**
@@ -87,8 +93,8 @@ const isToken = (value: unknown): value is string => typeof value === 'string' &
  * @internal For azcred's own packages; not covered by semver.
  */
 export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
-  const { accessToken, refreshToken, account } = entry
-  return JSON.stringify({ version: 1, accessToken, refreshToken, account })
+  const { accessToken, refreshToken, account, key } = entry
+  return JSON.stringify({ version: 1, key, accessToken, refreshToken, account })
 }
 
 /**
@@ -99,16 +105,18 @@ export function serializeTokenCacheEntry(entry: TokenCacheEntry): string {
  * (`toAccessToken`: printable ASCII, expiry a number) and must expire 60 s (`MIN_TOKEN_LIFETIME_MS`) to
  * 24 h (`MAX_TOKEN_LIFETIME_MS`) after `now`; a `refreshAfterTimestamp` not in that lifetime is dropped.
  * An access token that fails is left out (the refresh token stays usable); an entry left with neither
- * token is undefined.
+ * token is undefined. Given `key`, an entry written under another key (its `key` field) is undefined.
  * @param now epoch milliseconds; default `Date.now()`.
+ * @param key the {@link tokenCacheKey} the value was read from.
  * @internal For azcred's own packages; not covered by semver.
  */
-export function parseTokenCacheEntry(value: unknown, now: number = Date.now()): TokenCacheEntry | undefined {
+export function parseTokenCacheEntry(value: unknown, now: number = Date.now(), key?: string): TokenCacheEntry | undefined {
   try {
     const entry: TokenCacheEntry = JSON.parse(typeof value === 'string' && value.length <= MAX_TOKEN_CACHE_VALUE_LENGTH ? value : '')
     const { accessToken, refreshToken, account } = entry
     if (
       (entry as { version?: unknown }).version === 1 &&
+      (key === undefined || (entry.key ?? key) === key) &&
       (refreshToken === undefined || isToken(refreshToken)) &&
       (account === undefined || isToken(account))
     ) {

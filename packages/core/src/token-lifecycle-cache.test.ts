@@ -147,6 +147,39 @@ describe('TokenLifecycle with a tokenCache', () => {
     expect(source.requests).toHaveLength(2)
   })
 
+  it('a cache that answers with another partition’s value (a key mix-up, a truncated or hashed key colliding) serves nothing', async () => {
+    // A store that keeps one value whatever the key (as a store whose keys are cut to a length limit would).
+    let only: string | undefined
+    const mixedUp: TokenCache = {
+      read: async () => only,
+      write: async (_key, value) => {
+        only = value
+      },
+      remove: async () => {},
+      scrub: async () => {},
+    }
+    const vault = flow()
+    const { engine } = lifecycle(vault.fetchToken, { tokenCache: mixedUp, additionallyAllowedTenants: ['*'] })
+    const first = await engine.getToken(SCOPE)
+    expect(JSON.parse(only ?? '{}').key).toBe(keyFor())
+    // Another scope, tenant, client or CAE state: the stored value names another key, so a request is made.
+    const storage = await engine.getToken('https://storage.azure.com/.default')
+    expect(storage.token).not.toBe(first.token)
+    const other = flow()
+    const otherClient = lifecycle(other.fetchToken, {
+      tokenCache: mixedUp,
+      cachePartition: () => ({ authority: AUTHORITY, clientId: '99999999-2222-3333-4444-555555555555', account: '' }),
+    })
+    expect((await otherClient.engine.getToken('https://storage.azure.com/.default')).token).toBe('access-1')
+    expect(other.requests).toHaveLength(1)
+    expect(vault.requests).toHaveLength(2)
+    // An entry without a key (written by hand or by an older version) is still read by its key.
+    expect(
+      parseTokenCacheEntry(serializeTokenCacheEntry({ accessToken: { token: 't', expiresOnTimestamp: Date.now() + MINUTE * 10 } }), Date.now(), keyFor()),
+    ).toBeDefined()
+    expect(parseTokenCacheEntry(only)).toBeDefined() // without a key to compare, any well-formed entry
+  })
+
   it('a claims challenge never reads the cache (its token is written, as it is kept in memory)', async () => {
     const { cache, calls } = countingCache()
     const source = flow()

@@ -457,8 +457,8 @@ export class TokenLifecycle {
   }
 
   /**
-   * Reads the `tokenCache` entry of `partition`, or writes `token` (with `response`'s refresh token and
-   * account) to it, within TOKEN_CACHE_TIMEOUT_MS. A partition whose account was not known when the
+   * Reads the access token of `partition`'s `tokenCache` entry (one written under another key is
+   * refused), or writes `token` (with `response`'s refresh token and account, and the key) to it, within TOKEN_CACHE_TIMEOUT_MS. A partition whose account was not known when the
    * request started (`''`: a user signing in during it) is written under the account the response names.
    * Never rejects: a failure or timeout is a `cache-error` event and undefined.
    */
@@ -471,10 +471,10 @@ export class TokenLifecycle {
         token
           ? tokenCache.write(
               key,
-              serializeTokenCacheEntry({ accessToken: token, refreshToken: response?.refreshToken, account: response?.homeAccountId }),
+              serializeTokenCacheEntry({ key, accessToken: token, refreshToken: response?.refreshToken, account: response?.homeAccountId }),
               token.expiresOnTimestamp,
             )
-          : tokenCache.read(key),
+          : tokenCache.read(key).then((value) => parseTokenCacheEntry(value, Date.now(), key)?.accessToken),
         new Promise<never>((_, reject) => {
           timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, TIMED_OUT)
         }),
@@ -495,7 +495,7 @@ export class TokenLifecycle {
     const partition = this.#config.tokenCache && this.#cachePartition(request)
     if (partition && request.claims === undefined) {
       // A valid token that is newer than the one held (another credential or process got it) needs no request.
-      const found = parseTokenCacheEntry(await this.#cache(request, partition))?.accessToken
+      const found = (await this.#cache(request, partition)) as AccessToken | undefined
       // `+ 1`: the token this lifecycle holds, read back, is not newer (its times may differ by rounding).
       if (found && found.expiresOnTimestamp > Math.max(Date.now(), entry.validUntil + 1) + skew) return { token: found, attempts: 0, cached: true }
     }
