@@ -76,7 +76,8 @@ export function createSampleApp(config: SampleAppConfig): Hono {
   app.get('/api/whoami', (c) => {
     const token = c.req.header('x-ms-token-aad-access-token')
     return c.json({
-      user: readEasyAuthPrincipal(c.req.raw, { trustHeaders: true })?.name ?? null,
+      // Hono's own request object (c.req) is one of the shapes easy-auth reads.
+      user: readEasyAuthPrincipal(c.req, { trustHeaders: true })?.name ?? null,
       accessTokenFingerprint: token === undefined ? null : createHash('sha256').update(token).digest('hex').slice(0, 16),
     })
   })
