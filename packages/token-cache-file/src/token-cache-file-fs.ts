@@ -38,8 +38,11 @@ function checkOwnership(stats: Stats, path: string, what: string, wanted: number
  * @throws AzcredError AZCRED_CONFIG_INVALID naming the directory and the fix.
  */
 export async function ensurePrivateDirectory(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true, mode: 0o700 })
-  const stats = await lstat(directory)
+  const stats = await lstat(directory).catch(async (error: { code?: unknown }) => {
+    if (error?.code !== 'ENOENT') throw error
+    await mkdir(directory, { recursive: true, mode: 0o700 })
+    return lstat(directory)
+  })
   if (stats.isSymbolicLink()) {
     throw refused(
       `the token cache directory ${directory} is a symbolic link: it is not followed; remove the link, or give tokenCachePersistenceOptions.directory a real directory`,

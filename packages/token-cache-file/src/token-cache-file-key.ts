@@ -84,17 +84,14 @@ export async function keyringKey(name: string): Promise<CacheKey> {
   return makeKey('keyring', bytes)
 }
 
-/** True when a key file exists at `path` (it may still be refused when read). */
-export async function keyFileExists(path: string): Promise<boolean> {
-  return (await readPrivateFile(path, 'token cache key file', 1024)) !== undefined
-}
-
 /**
  * The key in the key file at `path` (base64, mode 0600, owned by this user, not a symbolic link), made
- * on first use. Two processes making it at once agree: the file is created with a link that fails when it exists.
+ * on first use (unless `create` is false: then undefined when there is none). Two processes making it at once agree: the file is created with a link that fails when it exists.
  * @throws AzcredError AZCRED_CONFIG_INVALID when the file is refused or does not hold a key.
  */
-export async function fileKey(path: string): Promise<CacheKey> {
+export async function fileKey(path: string, create: false): Promise<CacheKey | undefined>
+export async function fileKey(path: string, create?: true): Promise<CacheKey>
+export async function fileKey(path: string, create = true): Promise<CacheKey | undefined> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const text = await readPrivateFile(path, 'token cache key file', 1024)
     if (text !== undefined) {
@@ -107,6 +104,7 @@ export async function fileKey(path: string): Promise<CacheKey> {
       }
       return makeKey('file', bytes)
     }
+    if (!create) return undefined
     if (await writeNewPrivateFile(path, `${randomBytes(KEY_BYTES).toString('base64')}\n`)) continue
   }
   throw new AzcredError('AZCRED_CONFIG_INVALID', `the token cache key file ${path} could not be created`)

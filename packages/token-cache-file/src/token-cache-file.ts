@@ -9,17 +9,7 @@ import {
   tokenCacheKey,
 } from '@azcred/core'
 import { ensurePrivateDirectory, leftovers, moveAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
-import {
-  type CacheKey,
-  ENV_TOKEN_CACHE_KEY,
-  environmentKey,
-  fileKey,
-  keyFileExists,
-  keyringKey,
-  open,
-  seal,
-  type TokenCacheKeySource,
-} from './token-cache-file-key'
+import { type CacheKey, ENV_TOKEN_CACHE_KEY, environmentKey, fileKey, keyringKey, open, seal, type TokenCacheKeySource } from './token-cache-file-key'
 import { userDirectories } from './token-cache-file-paths'
 
 /**
@@ -320,7 +310,10 @@ export class FileTokenCache implements TokenCache {
       if (key !== undefined) return this.#announce(key)
       if (source === 'environment') throw configInvalid(`keySource is 'environment' but ${ENV_TOKEN_CACHE_KEY} is not set: set it to 32 random bytes in base64`)
     }
-    if (source === 'file' || (source === 'auto' && (await keyFileExists(keyFile)))) return this.#announce(await fileKey(keyFile))
+    if (source === 'file') return this.#announce(await fileKey(keyFile))
+    // An existing key file first: a keyring that became reachable later must not orphan a file-keyed cache.
+    const existing = source === 'auto' ? await fileKey(keyFile, false) : undefined
+    if (existing !== undefined) return this.#announce(existing)
     let keyringUnavailable: string | undefined
     try {
       return this.#announce(await keyringKey(this.name))
