@@ -66,6 +66,10 @@ describe('request shapes and header cases', () => {
     ['a Fetch Request (Next.js route handler, Hono c.req.raw)', new Request('http://app.local/', { headers })],
     ['an Express/Fastify-like request { headers: record }', { headers: lowerCase(headers), url: '/' }],
     ["Hono's c.req ({ raw: Request })", { raw: new Request('http://app.local/', { headers: randomCase(headers) }) }],
+    [
+      'an Express request (req.get(name), case-insensitive, undefined when absent)',
+      { get: (name: string) => lowerCase(headers)[name.toLowerCase()], headers: lowerCase(headers) } as unknown as EasyAuthRequest,
+    ],
     ['a record with array values (Node joins, frameworks may not)', { ...lowerCase(headers), 'x-ms-client-principal-id': [USER_OID] }],
   ]
   it.each(shapes)('reads the user and the token from %s', (_, request) => {
