@@ -251,8 +251,8 @@ export default { ...base, root: ${JSON.stringify(folder)}, test: { ...base.test,
   // (Node 20 covers it); the real edge runtimes are the Bun / Deno / workerd rows.
   const projects = readFileSync(join(folder, 'vitest.config.ts'), 'utf8').includes('edge: true') ? ['--project', 'node'] : []
   const known = KNOWN_FAILURES[runtime]?.[packageName] ?? []
-  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const filter = known.length === 0 ? [] : ['--testNamePattern', `^(?!.*(?:${known.map(escape).join('|')}))`]
+  const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const filter = known.length === 0 ? [] : ['--testNamePattern', `^(?!.*(?:${known.map(escapeRegExp).join('|')}))`]
   for (const name of known) console.log(`  ${runtime}: left out of ${packageName}: "${name}" (a known fault, see KNOWN_FAILURES)`)
   const outcome = await run(binary, [vitest, 'run', '--config', config, '--root', folder, ...projects, ...filter], {
     cwd: folder,
