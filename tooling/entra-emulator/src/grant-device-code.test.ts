@@ -186,12 +186,35 @@ describe('device code', () => {
     expect((await poll(app.clientId, started.device_code, { client_secret: app.clientSecret })).status).toBe(200)
   })
 
-  it('refuses an unknown client (700016), a missing scope (900144) and scopes of two resources (28000) at /devicecode', async () => {
+  it('refuses an unknown client (700016) and a missing scope (900144) at /devicecode', async () => {
     const app = emulator.registerApp({ publicClient: true })
     expect((await postForm(emulator, 'devicecode', { client_id: 'nope', scope: 'openid' })).body.error_codes).toEqual([700016])
     expect((await postForm(emulator, 'devicecode', { client_id: app.clientId })).body.error_codes).toEqual([900144])
-    const two = await postForm(emulator, 'devicecode', { client_id: app.clientId, scope: 'api://a/X api://b/Y' })
-    expect(two.body).toMatchObject({ error: 'invalid_scope', error_codes: [28000] })
+  })
+
+  it('scopes of several resources at /devicecode: consent to all of them up front, tokens for the first one named', async () => {
+    const app = emulator.registerApp({ publicClient: true })
+    const user = emulator.addUser({ username: 'multi@contoso.onmicrosoft.com', consentedResources: [] })
+    const started = await start(app.clientId, 'api://a/X openid offline_access api://b/Y https://storage.azure.com/user_impersonation')
+    emulator.deviceCodes.approve(started.user_code, user.username)
+    const answer = await poll(app.clientId, started.device_code)
+    expect(claimsOf(answer.body)).toMatchObject({ aud: 'api://a', scp: 'X' })
+    for (const scope of ['api://b/Y', 'https://storage.azure.com/.default']) {
+      const redeemed = await postForm(emulator, 'token', {
+        grant_type: 'refresh_token',
+        client_id: app.clientId,
+        refresh_token: answer.body.refresh_token as string,
+        scope,
+      })
+      expect(redeemed.status).toBe(200)
+    }
+    const refused = await postForm(emulator, 'token', {
+      grant_type: 'refresh_token',
+      client_id: app.clientId,
+      refresh_token: answer.body.refresh_token as string,
+      scope: 'api://c/Z',
+    })
+    expect(refused.body.error_codes).toEqual([65001])
   })
 
   it('waitForPending resolves with a code issued later, and the control API refuses unknown codes and users', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import { type DelegatedScopes, recordConsent } from './delegated-scopes'
+import { type DelegatedScopes, GRAPH_RESOURCE, OIDC_SCOPES, parseDelegatedScopes, recordConsent } from './delegated-scopes'
 import type { Directory } from './directory'
 import { type EntraErrorAnswer, entraError } from './entra-errors'
 import type { TokenAnswer } from './grant-context'
@@ -46,6 +46,8 @@ export interface DeviceCodeControl {
 interface Session extends DeviceCodeInfo {
   deviceCode: string
   scopes: DelegatedScopes
+  /** Other resources the user consents to when approving (Entra's consent to several resources up front). */
+  extraConsents: DelegatedScopes[]
   slowDowns: number
   signIn?: SignIn
 }
@@ -63,7 +65,15 @@ export class DeviceCodeStore implements DeviceCodeControl {
     this.#mfa = mfa
   }
 
-  create(input: { clientId: string; tenantId: string; scope: string; scopes: DelegatedScopes; lifetimeSeconds: number; interval: number }): Session {
+  create(input: {
+    clientId: string
+    tenantId: string
+    scope: string
+    scopes: DelegatedScopes
+    extraConsents?: DelegatedScopes[]
+    lifetimeSeconds: number
+    interval: number
+  }): Session {
     let userCode = ''
     do {
       userCode = Array.from({ length: 9 }, () => 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'[randomInt(32)]).join('')
@@ -75,6 +85,7 @@ export class DeviceCodeStore implements DeviceCodeControl {
       tenantId: input.tenantId,
       scope: input.scope,
       scopes: input.scopes,
+      extraConsents: input.extraConsents ?? [],
       status: 'pending',
       expiresAt: Date.now() + input.lifetimeSeconds * 1000,
       polls: [],
@@ -102,6 +113,7 @@ export class DeviceCodeStore implements DeviceCodeControl {
     if (user === undefined) throw new Error(`no user ${username}`)
     if (user.tenantId.toLowerCase() !== session.tenantId.toLowerCase()) throw new Error(`user ${username} is not in tenant ${session.tenantId}`)
     recordConsent(user, session.scopes)
+    for (const extra of session.extraConsents) recordConsent(user, extra)
     session.signIn = this.#mfa.signIn(user)
     session.status = 'approved'
   }
@@ -172,6 +184,23 @@ export interface DeviceCodeSettings {
   interval: number
 }
 
+/** A `scope` parameter split into the first resource's scopes (with the OIDC scopes) and each other resource's. */
+function splitResources(scope: string | null): { first: string; others: string[] } {
+  const byResource = new Map<string, string[]>()
+  const oidc: string[] = []
+  for (const entry of (scope ?? '').split(/\s+/).filter((item) => item !== '')) {
+    if (OIDC_SCOPES.has(entry)) {
+      oidc.push(entry)
+      continue
+    }
+    const slash = entry.lastIndexOf('/')
+    const resource = slash === -1 ? GRAPH_RESOURCE : entry.slice(0, slash).replace(/\/$/, '')
+    byResource.set(resource, [...(byResource.get(resource) ?? []), entry])
+  }
+  const [first = [], ...others] = [...byResource.values()]
+  return { first: [...first, ...oidc].join(' '), others: others.map((entries) => entries.join(' ')) }
+}
+
 /** `POST /{tenant}/oauth2/v2.0/devicecode`: `client_id` and `scope` in, device code, user code and message out. */
 export function deviceAuthorization(
   context: UserGrantContext,
@@ -191,13 +220,17 @@ export function deviceAuthorization(
       correlationId,
     )
   }
-  const scopes = userGrantScopes(context)
+  // Like Entra, a device code sign-in may ask consent for several resources at once (MSAL's extra scopes to
+  // consent, AzSessions' scope_auth): the user consents to all of them, the tokens are for the first one named.
+  const split = splitResources(form.get('scope'))
+  const scopes = userGrantScopes({ form: new URLSearchParams({ scope: split.first }), correlationId })
   if ('status' in scopes) return scopes
   const session = settings.store.create({
     clientId,
     tenantId: context.tenantId,
     scope: form.get('scope') ?? '',
     scopes,
+    extraConsents: split.others.map((scope) => parseDelegatedScopes(scope)).filter((parsed): parsed is DelegatedScopes => typeof parsed === 'object'),
     lifetimeSeconds: settings.lifetimeSeconds,
     interval: settings.interval,
   })
