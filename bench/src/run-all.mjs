@@ -11,6 +11,7 @@ import { startEntraEmulator } from '@azcred/entra-emulator'
 import { ClientSecretCredential as OfficialClientSecretCredential } from '@azure/identity'
 import { benchManagedIdentity } from './managed-identity-bench.mjs'
 import { median, medianTime, runNode, throughput } from './measure.mjs'
+import { benchOnBehalfOf } from './on-behalf-of-bench.mjs'
 import { benchSharedKey } from './shared-key-bench.mjs'
 import { benchTokenCacheFile } from './token-cache-file-bench.mjs'
 import { benchTokenCacheRedis } from './token-cache-redis-bench.mjs'
@@ -146,6 +147,9 @@ try {
 
   // A second process's first token from @azcred/token-cache-file (encrypted file) against msal-node with a file cache plugin.
   await benchTokenCacheFile(row, fmt, benchFolder)
+
+  // On-behalf-of: cached getToken for 10,000 users (a credential per request), heap, the bound.
+  await benchOnBehalfOf(row, fmt, benchFolder)
 
   // 8. A fleet of cold processes sharing @azcred/token-cache-redis (a real redis-server on loopback).
   await benchTokenCacheRedis(row, fmt, benchFolder)
