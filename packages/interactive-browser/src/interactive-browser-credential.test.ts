@@ -128,7 +128,7 @@ describe('InteractiveBrowserCredential (emulator, HTTP browser)', () => {
     expect(query.get('login_hint')).toBe(user.username)
     expect(query.get('state')).toMatch(/^[\w-]{32}$/)
     expect(query.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['https://storage.azure.com/.default', 'openid', 'profile', 'offline_access']))
-    expect(query.get('redirect_uri')).toMatch(/^http:\/\/localhost:\d+\/$/)
+    expect(query.get('redirect_uri')).toMatch(/^http:\/\/localhost:\d+$/)
     const redemption = emulator.requestsTo('/oauth2/v2.0/token').at(-1)?.form ?? {}
     expect(redemption).toMatchObject({ grant_type: 'authorization_code', redirect_uri: query.get('redirect_uri'), client_info: '1' })
     expect(redemption.code_verifier).toMatch(/^[\w-]{43}$/)
@@ -329,6 +329,7 @@ describe('InteractiveBrowserCredential (emulator, HTTP browser)', () => {
       { loginHint: 42 },
       { browserCustomizationOptions: { successMessage: 1 } },
       { tokenCachePersistenceOptions: { enabled: 'yes' } },
+      { tokenCachePersistenceOptions: { enabled: true }, tokenCache: new MemoryTokenCache() },
     ]) {
       expect(() => new InteractiveBrowserCredential(options as never)).toThrowError(expect.objectContaining({ code: 'AZCRED_CONFIG_INVALID' }))
     }

@@ -17,6 +17,8 @@ export interface LoopbackRedirect {
   port: number
   /** The path the redirect must arrive on, such as `/` or `/reply`. */
   pathname: string
+  /** The path as written in the redirect URI: '' for `http://localhost[:port]` (sent without a slash, as MSAL does). */
+  pathText: string
 }
 
 /**
@@ -42,7 +44,8 @@ export function parseLoopbackRedirectUri(redirectUri: string): LoopbackRedirect 
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new AzcredError('AZCRED_CONFIG_INVALID', 'redirectUri must have no query, fragment or user info: use http://localhost[:port][/path]')
   }
-  return { hostname, bindAddress, port: url.port === '' ? 0 : Number(url.port), pathname: url.pathname || '/' }
+  const pathText = /^http:\/\/[^/]+$/i.test(redirectUri.trim()) ? '' : url.pathname
+  return { hostname, bindAddress, port: url.port === '' ? 0 : Number(url.port), pathname: url.pathname || '/', pathText }
 }
 
 /** The page texts of {@link RedirectListener}. */
@@ -105,7 +108,7 @@ export class RedirectListener {
   /** The redirect URI to send to Entra: as configured, with the port actually bound. */
   get redirectUri(): string {
     const { port } = this.#server.address() as AddressInfo
-    return `http://${this.#redirect.hostname}:${port}${this.#redirect.pathname}`
+    return `http://${this.#redirect.hostname}:${port}${this.#redirect.pathText}`
   }
 
   /** The interface address bound (127.0.0.1 or ::1). */
