@@ -1,4 +1,4 @@
-import { AzcredError, MAX_TOKEN_CACHE_VALUE_LENGTH, parseTokenCacheEntry, TOKEN_CACHE_TIMEOUT_MS, type TokenCache } from '@azcred/core'
+import { AzcredError, MAX_TOKEN_CACHE_VALUE_LENGTH, MIN_TOKEN_LIFETIME_MS, TOKEN_CACHE_TIMEOUT_MS, type TokenCache } from '@azcred/core'
 import { type DerivedKey, deriveKeys, entryName, lockOwner, open, seal } from './redis-token-cache-crypto'
 
 /**
@@ -242,7 +242,8 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     const isAccessToken = key.startsWith('["access_token"')
     const ttl = Math.min(Math.floor(expiresOnTimestamp - Date.now()), MAX_TTL_MS)
     if (isAccessToken && ttl > 0) this.#remember(key, expiresOnTimestamp)
-    const sealed = ttl > 0 ? seal(this.#keys[0] as DerivedKey, String(value), key) : ''
+    // The expiry goes inside the ciphertext, before the value: a read learns it without parsing the entry.
+    const sealed = ttl > 0 ? seal(this.#keys[0] as DerivedKey, `${Math.floor(expiresOnTimestamp)}|${value}`, key) : ''
     await this.#command('write', Date.now() + this.timeoutMs - 100, () =>
       ttl > 0
         ? this.#client.eval(WRITE_AND_RELEASE, {
@@ -298,20 +299,27 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     return { keyPrefix: this.keyPrefix, timeoutMs: this.timeoutMs }
   }
 
-  /** Opens a stored value; an access token must also be newer than the one this process already has. */
+  /**
+   * Opens a stored value (`<expiry ms>|<value>` inside the ciphertext). An access token must still have
+   * MIN_TOKEN_LIFETIME_MS left, and be newer than the one this process is refreshing.
+   */
   #accept(key: string, raw: unknown, keyIndex: number, isAccessToken: boolean): string | undefined {
     const plaintext = open(this.#keys[keyIndex] as DerivedKey, raw, key, MAX_VALUE_LENGTH)
-    if (plaintext === undefined) {
+    const separator = plaintext?.indexOf('|') ?? -1
+    const expires = separator > 0 ? Number((plaintext as string).slice(0, separator)) : Number.NaN
+    if (!Number.isSafeInteger(expires)) {
       this.#emit({ type: 'value-unreadable', at: Date.now() })
       return undefined
     }
-    if (!isAccessToken) return plaintext
+    const value = (plaintext as string).slice(separator + 1)
+    if (!isAccessToken) return value
     const now = Date.now()
-    const expires = parseTokenCacheEntry(plaintext, now)?.accessToken?.expiresOnTimestamp
     const seen = this.#seen.get(key)
-    if (expires === undefined || (seen !== undefined && expires <= seen.expires && (expires - now) * 2 <= seen.expires - seen.at + 1_000)) return undefined
+    if (expires - now < MIN_TOKEN_LIFETIME_MS || (seen !== undefined && expires <= seen.expires && (expires - now) * 2 <= seen.expires - seen.at + 1_000)) {
+      return undefined
+    }
     this.#remember(key, expires)
-    return plaintext
+    return value
   }
 
   /** Keeps the lock alive every third of lockTtlMs while this process fetches (at most timeoutMs + lockTtlMs). */

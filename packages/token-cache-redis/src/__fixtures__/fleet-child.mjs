@@ -8,11 +8,11 @@ import { installNetworkGuard } from '@azcred/tooling-vitest/network-guard'
 installNetworkGuard()
 const say = (message) => process.stdout.write(`${JSON.stringify(message)}\n`)
 process.on('unhandledRejection', (reason) => {
-  say({ type: 'crash', kind: 'unhandledRejection', name: reason?.name, code: reason?.code })
+  say({ type: 'crash', kind: 'unhandledRejection', name: reason?.name, code: reason?.code, message: String(reason?.message).slice(0, 300) })
   process.exit(70)
 })
 process.on('uncaughtException', (error) => {
-  say({ type: 'crash', kind: 'uncaughtException', name: error?.name, code: error?.code })
+  say({ type: 'crash', kind: 'uncaughtException', name: error?.name, code: error?.code, message: String(error?.message).slice(0, 300) })
   process.exit(70)
 })
 // A test clock: `advance` moves Date.now (the engine's and the cache's) forward, timers stay real.

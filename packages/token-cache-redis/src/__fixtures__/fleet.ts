@@ -46,7 +46,9 @@ export class Fleet {
       })
       ready.push(
         new Promise<void>((resolve, reject) => {
-          child.once('exit', (code) => reject(new Error(`fleet process ${index} exited (${code}) before it was ready: ${stderr}`)))
+          child.once('exit', (code) =>
+            reject(new Error(`fleet process ${index} exited (${code}) before it was ready: ${JSON.stringify(member.messages)} ${stderr}`)),
+          )
           createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
             let message: FleetMessage
             try {
