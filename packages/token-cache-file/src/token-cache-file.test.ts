@@ -423,6 +423,15 @@ describe('FileTokenCache: several processes', () => {
     expect(read.values).toEqual({ 'from-parent': 'hello', 'first-0': 'v-first-0' })
   }, 60_000)
 
+  it('10 processes starting with no key file agree on one key: nothing is moved aside, no entry lost', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, index) => child({ op: 'write', directory, name: 'race', prefix: `r${index}`, count: 2 })))
+    expect(results.every((result) => !(result.events as string[]).includes('cache-file-moved-aside'))).toBe(true)
+    const cache = persistentTokenCache({ enabled: true, name: 'race', directory })
+    for (let index = 0; index < 10; index += 1) expect(await cache.read(`r${index}-1`)).toBe(`v-r${index}-1`)
+    expect(readdirSync(directory).sort()).toEqual(['race.cache.json', 'race.key'])
+    expect(mode(join(directory, 'race.key'))).toBe(0o600)
+  }, 120_000)
+
   it('20 processes writing at once lose no entry and never leave a torn file', async () => {
     const cache = persistentTokenCache({ enabled: true, name: 'fleet', directory })
     await cache.write('seed', 'seed', Date.now() + HOUR) // the key file exists before the fleet starts
