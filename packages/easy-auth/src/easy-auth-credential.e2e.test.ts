@@ -165,28 +165,34 @@ describe('easyAuthCredential', () => {
     expect(oboRequests(app.clientId)).toHaveLength(0)
   })
 
-  it('no user token or app secret in errors, util.inspect or JSON of the credential', async () => {
+  it('no user token, downstream token or app secret in errors, events, util.inspect or JSON of the credential', async () => {
     const { app, token, headers } = await signedIn()
     const secret = app.clientSecret
-    const credential = easyAuthCredential(headers, {
-      clientId: app.clientId,
-      clientSecret: secret,
-      trustHeaders: true,
-      authorityHost: emulator.authorityHost,
-      fetch: emulator.fetch,
-    })
+    const events: unknown[] = []
+    // The refusal first: afterwards the shared per-user cache would answer this user's token without a request.
     const failing = easyAuthCredential(headers, {
       clientId: app.clientId,
       clientSecret: `${secret}-wrong`,
       trustHeaders: true,
       authorityHost: emulator.authorityHost,
       fetch: emulator.fetch,
+      onEvent: (event) => events.push(event),
     })
     const refusal = (await failing.getToken(STORAGE).then(
       () => undefined,
       (error: unknown) => error,
     )) as AzcredError
     expect(refusal.code).toBe('AZCRED_TOKEN_REQUEST_FAILED')
+    const credential = easyAuthCredential(headers, {
+      clientId: app.clientId,
+      clientSecret: secret,
+      trustHeaders: true,
+      authorityHost: emulator.authorityHost,
+      fetch: emulator.fetch,
+      onEvent: (event) => events.push(event),
+    })
+    const downstream = await credential.getToken(STORAGE)
+    expect(events.length).toBeGreaterThan(0)
     const graph = await signedIn(() => 'https://graph.microsoft.com')
     const audienceError = caught(() =>
       easyAuthCredential(graph.headers, { clientId: graph.app.clientId, clientSecret: graph.app.clientSecret, trustHeaders: true }),
@@ -194,6 +200,8 @@ describe('easyAuthCredential', () => {
     for (const text of [
       inspect(credential, { depth: 6, showHidden: true }),
       JSON.stringify(credential),
+      JSON.stringify(events),
+      inspect(events, { depth: 6 }),
       refusal.message,
       refusal.stack ?? '',
       inspect(refusal, { depth: 6, showHidden: true }),
@@ -203,6 +211,7 @@ describe('easyAuthCredential', () => {
       expect(text).not.toContain(token.split('.')[1])
       expect(text).not.toContain(graph.token.split('.')[1])
       expect(text).not.toContain(secret)
+      expect(text).not.toContain(downstream.token.split('.')[1])
     }
   })
 })
