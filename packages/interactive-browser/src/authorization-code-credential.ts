@@ -16,6 +16,12 @@ import {
 } from '@azcred/core'
 import { resolveTokenCache, type TokenCachePersistenceOptions } from './persistent-cache'
 
+// What to do about the refusals only a client secret meets (as @azcred/client-secret says them).
+const SECRET_HINTS: Record<number, string> = {
+  7000215: 'the client secret is wrong: use the secret Value (not its ID), or create a new one if it was rotated',
+  7000222: 'the client secret has expired: create a new one in the app registration',
+}
+
 /**
  * Options of {@link AuthorizationCodeCredential}: `@azure/identity`'s, plus `codeVerifier` and
  * `clientAuthentication`.
@@ -97,7 +103,7 @@ export class AuthorizationCodeCredential implements TokenCredential {
     const authorityHost = resolveAuthorityHost(options)
     // The secret lives only in this closure (as clientSecretAuthentication does; not imported, to keep the bundle small).
     const clientAuthentication: ClientAuthentication | undefined =
-      clientSecret !== undefined ? { formFields: () => ({ client_secret: clientSecret }) } : options.clientAuthentication
+      clientSecret !== undefined ? { formFields: () => ({ client_secret: clientSecret }), hints: SECRET_HINTS } : options.clientAuthentication
 
     const { tokenCache, ready } = resolveTokenCache(options.tokenCache, options.tokenCachePersistenceOptions)
     this.#ready = ready

@@ -276,6 +276,21 @@ describe('InteractiveBrowserCredential (emulator, HTTP browser)', () => {
     await expect.poll(() => isListening(portOf(idle2.opened[0] as URL))).toBe(false)
   })
 
+  it('an openBrowser that never returns holds nothing: the redirect completes the sign-in, the time limit still ends one', async () => {
+    const user = newUser()
+    const inner = httpBrowser(user.username)
+    const { instance } = credential({
+      opened: inner.opened,
+      openBrowser: (url) => {
+        void inner.openBrowser(url)
+        return new Promise<void>(() => {}) // a launcher that never reports back
+      },
+    })
+    await expect(instance.getToken(STORAGE)).resolves.toMatchObject({ token: expect.any(String) })
+    const stuck = credential({ opened: [], openBrowser: () => new Promise<void>(() => {}) }, { signInTimeoutMs: 1_000 })
+    expect((await failure(stuck.instance.getToken(STORAGE))).code).toBe('AZCRED_TIMEOUT')
+  })
+
   it('a port in use → AZCRED_CONFIG_INVALID naming the port; no browser opened', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))

@@ -126,15 +126,22 @@ export class InteractiveBrowserCredential implements TokenCredential {
         if (loginHint) query.set('login_hint', loginHint)
         if (request.claims) query.set('claims', request.claims)
         const waiting = listener.wait(state, signInTimeoutMs, request.abortSignal)
-        waiting.catch(() => {}) // observed below; an early failure of open() must not leave it unhandled
-        try {
-          await open(authorizeUrl.toString())
-        } catch {
-          throw new AzcredError(
-            'AZCRED_CONFIG_INVALID',
-            'could not open a browser for the sign-in: pass openBrowser (for example one that prints the URL), or use DeviceCodeCredential on a machine without a browser',
+        waiting.catch(() => {}) // observed below; an early failure of openBrowser must not leave it unhandled
+        // openBrowser may return at once or when the page loaded; one that never returns cannot hold the
+        // sign-in past its time limit or abort: the redirect (or the wait's end) wins the race.
+        const opening = Promise.resolve()
+          .then(() => open(authorizeUrl.toString()))
+          .then(
+            () => undefined,
+            () => {
+              throw new AzcredError(
+                'AZCRED_CONFIG_INVALID',
+                'could not open a browser for the sign-in: pass openBrowser (for example one that prints the URL), or use DeviceCodeCredential on a machine without a browser',
+              )
+            },
           )
-        }
+        opening.catch(() => {})
+        await Promise.race([opening, waiting])
         const { code } = await waiting
         return await requestTokenGrant({
           authorityHost,
