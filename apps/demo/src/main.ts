@@ -3,6 +3,7 @@ import { startEntraEmulator } from '@azcred/entra-emulator'
 import { type DemoRow, formatTable, runFlow } from './demo-flow'
 import { clientCertificateFlows } from './flows/client-certificate'
 import { clientSecretFlows } from './flows/client-secret'
+import { deviceCodeFlows } from './flows/device-code'
 import { federatedFlows } from './flows/federated'
 import { interactiveBrowserFlows } from './flows/interactive-browser'
 import { managedIdentityFlows } from './flows/managed-identity'
@@ -11,7 +12,14 @@ const emulator = await startEntraEmulator()
 console.log(`Entra ID emulator listening on ${emulator.url} (loopback only)\n`)
 const rows: DemoRow[] = []
 try {
-  for (const flow of [...clientSecretFlows(), ...clientCertificateFlows(), ...federatedFlows(), ...managedIdentityFlows(), ...interactiveBrowserFlows()])
+  for (const flow of [
+    ...clientSecretFlows(),
+    ...clientCertificateFlows(),
+    ...federatedFlows(),
+    ...managedIdentityFlows(),
+    ...interactiveBrowserFlows(),
+    ...deviceCodeFlows(),
+  ])
     rows.push(await runFlow(flow, emulator))
 } finally {
   await emulator.close()
