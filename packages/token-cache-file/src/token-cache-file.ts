@@ -146,6 +146,8 @@ export class FileTokenCache implements TokenCache {
   readonly #onEvent?: (event: FileTokenCacheEvent) => void
   #ready?: Promise<void>
   #key?: Promise<CacheKey>
+  /** This instance's changes, one after another (the file lock orders them across processes). */
+  #changes: Promise<unknown> = Promise.resolve()
 
   /** @internal For azcred's own packages; not covered by semver. Use {@link persistentTokenCache}. */
   constructor(options: FileTokenCacheOptions) {
@@ -376,7 +378,13 @@ export class FileTokenCache implements TokenCache {
    * Under the cross-process lock: reads the file (moving an unreadable one aside), applies `change`, drops
    * expired entries and keeps the bounds, and replaces the file atomically.
    */
-  async #update(change: (entries: Entries) => void | Promise<void>, create = true): Promise<Loaded> {
+  #update(change: (entries: Entries) => void | Promise<void>, create = true): Promise<Loaded> {
+    const run = this.#changes.then(() => this.#locked(change, create))
+    this.#changes = run.catch(() => {})
+    return run
+  }
+
+  async #locked(change: (entries: Entries) => void | Promise<void>, create: boolean): Promise<Loaded> {
     return this.#guard(async () => {
       await this.#prepare()
       // Loaded on the first change only: a process that only reads (a second process's first token) never pays for it.
