@@ -3,6 +3,9 @@
 // declined / expired / bad codes, the time limit, abort mid-poll, disableAutomaticAuthentication,
 // authenticate() → record → a silent restart, new audiences from one sign-in, consent for a new resource,
 // lost polls, and no secret (device code, refresh / id / access token) in errors, events or util.inspect.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import {
   type AbortSignalLike,
@@ -389,6 +392,46 @@ describe('DeviceCodeCredential', () => {
     const devicecode = emulator.requestsTo('/oauth2/v2.0/devicecode').at(-1)
     expect(devicecode?.path).toMatch(/^\/organizations\//)
     expect(devicecode?.form.client_id).toBe('04b07795-8ddb-461a-bbee-02f9e1bf7b46')
+  })
+})
+
+describe('tokenCachePersistenceOptions (@azcred/token-cache-file, loaded lazily)', () => {
+  it('a restarted credential with the record and the same encrypted file gets its token with 0 requests; no token in plaintext on disk', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'azcred-device-code-'))
+    try {
+      const tokenCachePersistenceOptions = { enabled: true, name: 'device-code-test', directory, keySource: 'file' }
+      const first = credential({ tokenCachePersistenceOptions })
+      const approved = approveNext()
+      const record = await first.authenticate(ARM)
+      await approved
+      await first.getToken(ARM)
+      // The engine writes a fetched token to the cache after returning it (not awaited): let the file write land.
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      const prompt = vi.fn()
+      const restarted = credential({
+        tokenCachePersistenceOptions,
+        authenticationRecord: record,
+        disableAutomaticAuthentication: true,
+        userPromptCallback: prompt,
+      })
+      const before = emulator.requests.length
+      const token = await restarted.getToken(ARM)
+      expect(emulator.requests.length).toBe(before)
+      expect(audienceOf(token.token)).toBe('https://management.azure.com')
+      // A new audience: the refresh token from the file, one request, no prompt.
+      await restarted.getToken(VAULT)
+      expect(emulator.requests.length).toBe(before + 1)
+      expect(prompt).not.toHaveBeenCalled()
+      const files = await readdir(directory, { recursive: true })
+      const bytes = (await Promise.all(files.map((file) => readFile(join(directory, file)).catch(() => Buffer.alloc(0)))))
+        .map((buffer) => buffer.toString('latin1'))
+        .join('\n')
+      expect(bytes.length).toBeGreaterThan(100)
+      for (const secret of issued) expect(bytes).not.toContain(secret)
+      expect(bytes).not.toContain(token.token.slice(0, 40))
+    } finally {
+      await rm(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+    }
   })
 })
 

@@ -41,6 +41,8 @@ export interface TokenCachePersistenceOptions {
   name?: string
   /** Store in plaintext when no encryption key can be had. Default false. */
   unsafeAllowUnencryptedStorage?: boolean
+  /** `@azcred/token-cache-file`'s own options (`directory`, `keySource`, `onEvent`...), passed on unchanged. */
+  [option: string]: unknown
 }
 
 /**

@@ -129,7 +129,7 @@ export function deviceCodeFlows(): DemoFlow[] {
           })
           return { ...token, requests: emulator.requests.length - before }
         } finally {
-          await rm(directory, { recursive: true, force: true })
+          await rm(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
         }
       },
     },
