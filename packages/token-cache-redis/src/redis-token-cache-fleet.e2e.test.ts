@@ -51,7 +51,7 @@ beforeAll(async () => {
     FLEET_PREFIX: PREFIX,
     FLEET_LOCK_TTL_MS: String(LOCK_TTL_MS),
   })
-}, 60_000)
+}, 120_000)
 
 afterEach(() => {
   if (!process.env.FLEET_DEBUG) return

@@ -22,7 +22,8 @@ Date.now = () => realNow() + offset
 
 const { ClientSecretCredential } = await import('@azcred/client-secret')
 const { createRedisTokenCache } = await import('@azcred/token-cache-redis')
-const { createClient } = await import('redis')
+// node-redis's client package (what `redis` re-exports, without its modules): a fleet starts faster.
+const { createClient } = await import('@redis/client')
 
 const env = process.env
 // No 'error' listener of our own: the cache must handle the client's errors.

@@ -30,7 +30,7 @@ export class Fleet {
   readonly #listeners: Array<(member: Member, message: FleetMessage) => void> = []
   #nextId = 1
 
-  static async start(size: number, env: Record<string, string>, timeoutMs = 40_000): Promise<Fleet> {
+  static async start(size: number, env: Record<string, string>, timeoutMs = 90_000): Promise<Fleet> {
     const fleet = new Fleet()
     const ready: Promise<void>[] = []
     for (let index = 0; index < size; index += 1) {
