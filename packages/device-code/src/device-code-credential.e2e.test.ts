@@ -18,7 +18,7 @@ import {
 } from '@azcred/core'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { DeviceCodeCredential as AgnosticDeviceCodeCredential } from './device-code-credential'
+import { DeviceCodeCredential as AgnosticDeviceCodeCredential, loadPersistentCache } from './device-code-credential'
 import { nodeDefaultPrompt } from './device-code-node-prompt'
 import type { DeviceCodeInfo } from './device-code-sign-in'
 import { deviceCodeSignIn, SLOW_DOWN_INCREMENT_MS } from './device-code-sign-in'
@@ -433,6 +433,30 @@ describe('tokenCachePersistenceOptions (@azcred/token-cache-file, loaded lazily)
       await rm(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     }
   })
+})
+
+describe('persistence package missing, hostile device code answers', () => {
+  it('tokenCachePersistenceOptions without @azcred/token-cache-file installed: AZCRED_CONFIG_INVALID saying what to install', async () => {
+    const error = await failureOf(loadPersistentCache({ enabled: true }, '@azcred/token-cache-file-not-installed'))
+    expect(error.code).toBe('AZCRED_CONFIG_INVALID')
+    expect(error.message).toMatch(/install it \(npm install @azcred\/token-cache-file\)/)
+  })
+
+  for (const [field, body] of [
+    ['device_code', { user_code: 'ABC', verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900 }],
+    ['verification_uri', { device_code: 'x', user_code: 'ABC', verification_uri: 'javascript:alert(1)', expires_in: 900 }],
+    ['expires_in', { device_code: 'x', user_code: 'ABC', verification_uri: 'https://microsoft.com/devicelogin', expires_in: 1e9 }],
+    ['user_code', { device_code: 'x', user_code: 'A\u001b[2JB', verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900 }],
+  ] as const) {
+    it(`a device code answer with a missing or bad ${field} is AZCRED_RESPONSE_INVALID naming it, and nothing is shown`, async () => {
+      const prompt = vi.fn()
+      const fetch = async (): Promise<Response> => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })
+      const error = await failureOf(credential({ fetch, userPromptCallback: prompt }).getToken(ARM))
+      expect(error.code).toBe('AZCRED_RESPONSE_INVALID')
+      expect(error.message).toContain(field)
+      expect(prompt).not.toHaveBeenCalled()
+    })
+  }
 })
 
 describe('default prompt', () => {

@@ -74,10 +74,11 @@ export interface DeviceCodeCredentialOptions extends UserCredentialOptions {
   tokenCachePersistenceOptions?: TokenCachePersistenceOptions
 }
 
-/** Loads `@azcred/token-cache-file` only when persistence is asked for (a bundle without it leaves it out). */
-async function loadPersistentCache(options: TokenCachePersistenceOptions): Promise<TokenCache> {
-  // In a variable, so that bundlers do not pull the optional package into every bundle.
-  const specifier = '@azcred/token-cache-file'
+/**
+ * Loads `@azcred/token-cache-file` only when persistence is asked for (a bundle without it leaves it out:
+ * the specifier is a parameter, so bundlers do not follow it) and makes the cache.
+ */
+export async function loadPersistentCache(options: TokenCachePersistenceOptions, specifier = '@azcred/token-cache-file'): Promise<TokenCache> {
   let module: { persistentTokenCache?: (options: TokenCachePersistenceOptions) => TokenCache | Promise<TokenCache> }
   try {
     module = await import(/* @vite-ignore */ specifier)
