@@ -54,7 +54,7 @@ function runChild(env: Record<string, string>): Promise<Record<string, unknown>>
 it('authenticate() in this process, then a silent token for a new audience in a new process from the file cache', async () => {
   const user = emulator.addUser({ username: 'file.cache@contoso.onmicrosoft.com' })
   const app = emulator.registerApp({ publicClient: true })
-  const persistence = { enabled: true, name: 'interactive-browser-test', directory, keySource: 'file' } as TokenCachePersistenceOptions
+  const persistence: TokenCachePersistenceOptions = { enabled: true, name: 'interactive-browser-test', directory, keySource: 'file' }
   let trips = 0
   const credential = new InteractiveBrowserCredential({
     tenantId: app.tenantId,

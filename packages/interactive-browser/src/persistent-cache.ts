@@ -14,6 +14,8 @@ export interface TokenCachePersistenceOptions {
   name?: string
   /** Store in plaintext when no encryption key can be had. Default false. */
   unsafeAllowUnencryptedStorage?: boolean
+  /** `@azcred/token-cache-file`'s own options (`directory`, `keySource`, `onEvent`...), passed on unchanged (as `@azcred/device-code`). */
+  [option: string]: unknown
 }
 
 /** The credential's cache: the one to give the lifecycle, and what to wait for before the first call. */
