@@ -93,7 +93,7 @@ describe(`a fleet of ${SIZE} processes sharing one Redis token cache`, () => {
     expect(hashes(answers).size).toBe(1)
     expect(tokenRequests(SCOPE)).toBe(1)
     expect(fleet.members.filter((member) => events(member, 'lock-acquired').length === 1)).toHaveLength(1)
-    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(Date.now() - started).toBeLessThan(30_000)
     firstHash = [...answers.values()][0]?.hash
   })
 
@@ -130,7 +130,7 @@ describe(`a fleet of ${SIZE} processes sharing one Redis token cache`, () => {
   it('the lock owner killed mid-fetch: another process takes over once the lock expires, and all get its token', async () => {
     const scope = 'https://storage.azure.com/.default'
     // The first token request hangs; its sender is killed as soon as it holds the lock.
-    emulator.injectFault({ kind: 'delay', ms: 4_000 }, { pathIncludes: '/oauth2/v2.0/token' })
+    emulator.injectFault({ kind: 'delay', ms: 15_000 }, { pathIncludes: '/oauth2/v2.0/token' })
     let owner: Member | undefined
     let killer: ReturnType<typeof setInterval> | undefined
     const stop = fleet.onMessage((member, message) => {
@@ -158,9 +158,10 @@ describe(`a fleet of ${SIZE} processes sharing one Redis token cache`, () => {
     const takeover = fleet.alive.flatMap((member) => events(member, 'lock-acquired').filter((message) => Number(message.event?.waitedMs) > 0))
     expect(takeover).toHaveLength(1)
     expect(Number(takeover[0]?.event?.waitedMs)).toBeGreaterThanOrEqual(LOCK_TTL_MS - 100)
-    // Everyone had the token within the lock TTL plus one fetch, well before the hung request's 4 s.
+    // Everyone had the token within the lock TTL plus one fetch (a loaded CI gets a few seconds), long
+    // before the hung request's 15 s.
     const lastToken = Math.max(...survivors.map(([, answer]) => Number(answer.at)))
-    expect(lastToken - started).toBeLessThan(LOCK_TTL_MS + 1_500)
+    expect(lastToken - started).toBeLessThan(LOCK_TTL_MS + 6_000)
   })
 
   it('Redis stopped mid-run: tokens still flow (each process fetches for itself), with an event, and nothing crashes', async () => {
@@ -172,7 +173,7 @@ describe(`a fleet of ${SIZE} processes sharing one Redis token cache`, () => {
     expect([...answers.values()].filter((answer) => answer.type !== 'token')).toEqual([])
     expect(answers.size).toBe(alive.length)
     expect(tokenRequests(scope)).toBe(alive.length)
-    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(Date.now() - started).toBeLessThan(30_000)
     for (const member of alive) {
       expect(events(member, 'redis-unavailable').length + events(member, 'redis-client-error').length).toBeGreaterThan(0)
       expect(member.messages.some((message) => message.event?.type === 'cache-error')).toBe(true)

@@ -77,7 +77,7 @@ export class Fleet {
   }
 
   /** Sends `command` to every live member in one loop and waits for each one's answer (`token`, `failed`, `advanced`). */
-  async all(command: Record<string, unknown>, timeoutMs = 20_000): Promise<Map<Member, FleetMessage>> {
+  async all(command: Record<string, unknown>, timeoutMs = 45_000): Promise<Map<Member, FleetMessage>> {
     const id = this.#nextId++
     const members = this.alive
     const answers = new Map<Member, FleetMessage>()
