@@ -17,6 +17,7 @@ import {
   readJwtClaims,
   requestTokenGrant,
   resolveAuthorityHost,
+  serializeTokenCacheEntry,
   serverText,
   type TokenCache,
   type TokenCredential,
@@ -118,6 +119,23 @@ export type OnBehalfOfCredentialOptions =
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 let defaultUserCache: OnBehalfOfUserCache | undefined
+
+// Store keys without the account, interned: every user of an app asking for the same scopes shares one string.
+const shortKeys = new Map<string, string>()
+const MAX_SHORT_KEYS = 1_000
+function shortKey(key: string, account: string): string {
+  const short = key.replace(JSON.stringify(account), '""')
+  const interned = shortKeys.get(short)
+  if (interned !== undefined) return interned
+  if (shortKeys.size < MAX_SHORT_KEYS) shortKeys.set(short, short)
+  return short
+}
+
+/** An entry with its access token only (valid, by the cache entry rules), and its expiry; undefined without one. */
+function compactValue(value: unknown): { value: string; expires: number } | undefined {
+  const accessToken = parseTokenCacheEntry(value)?.accessToken
+  return accessToken && { value: serializeTokenCacheEntry({ accessToken }), expires: accessToken.expiresOnTimestamp }
+}
 
 /** `obo:<base64url SHA-256 of the assertion>`: the user's partition, never the assertion itself. */
 async function assertionAccount(assertion: string): Promise<string> {
@@ -280,21 +298,25 @@ export class OnBehalfOfCredential implements TokenCredential {
     const user = (): string => this.#user as string
 
     // The engine's tokenCache: this user's entries in the shared store, then the caller's tokenCache.
+    // In the store an entry is kept small: its key without the account (the user entry is the
+    // account's; the same string is shared by every user), its value with the access token only (the
+    // refresh token is kept once, with the user).
     const userTokens: TokenCache = {
       read: async (key) => {
-        const value = store.read(user(), key)
+        const value = store.read(user(), shortKey(key, this.#account as string))
         if (value !== undefined || external === undefined) return value
         const found = await external.read(key)
-        const expires = parseTokenCacheEntry(found)?.accessToken?.expiresOnTimestamp
-        if (expires !== undefined) store.write(user(), assertionExpires, key, found as string, expires)
+        const small = compactValue(found)
+        if (small !== undefined) store.write(user(), assertionExpires, shortKey(key, this.#account as string), small.value, small.expires)
         return found
       },
       write: async (key, value, expiresOnTimestamp) => {
-        store.write(user(), assertionExpires, key, value, expiresOnTimestamp)
+        const small = compactValue(value)
+        if (small !== undefined) store.write(user(), assertionExpires, shortKey(key, this.#account as string), small.value, small.expires)
         await external?.write(key, value, expiresOnTimestamp)
       },
       remove: async (key) => {
-        store.remove(user(), key)
+        store.remove(user(), shortKey(key, this.#account as string))
         await external?.remove(key)
       },
       scrub: async () => {

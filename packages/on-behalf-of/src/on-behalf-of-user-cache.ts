@@ -15,11 +15,17 @@ export interface OnBehalfOfUserCacheOptions {
 /** Most token entries (scope sets, tenants) kept for one user; the oldest written goes first. */
 const MAX_ENTRIES_PER_USER = 64
 
+interface TokenEntry {
+  key: string
+  value: string
+  expires: number
+}
+
 interface UserEntry {
   /** When the user's incoming token expires (its `exp`), ms since the epoch; Infinity when unknown. */
   assertionExpires: number
-  /** Serialised token-cache values by token-cache key, with their expiry. */
-  tokens: Map<string, { value: string; expires: number }>
+  /** Serialised token-cache values with their key and expiry, oldest first (a user has a few: an array is the smallest). */
+  tokens: TokenEntry[]
   /** The refresh token the last on-behalf-of answer carried: a secret. */
   refreshToken: string | undefined
 }
@@ -117,7 +123,7 @@ function createStore(maxUsers: number): UserStore {
       }
       while (users.size >= maxUsers) users.delete(users.keys().next().value as string)
     }
-    const entry: UserEntry = { assertionExpires, tokens: new Map(), refreshToken: undefined }
+    const entry: UserEntry = { assertionExpires, tokens: [], refreshToken: undefined }
     users.set(user, entry)
     return entry
   }
@@ -126,22 +132,26 @@ function createStore(maxUsers: number): UserStore {
     read(user, key) {
       const now = Date.now()
       const tokens = live(user, now)?.tokens
-      const token = tokens?.get(key)
-      if (token === undefined) return undefined
+      const index = tokens === undefined ? -1 : tokens.findIndex((token) => token.key === key)
+      if (index < 0) return undefined
+      const token = (tokens as TokenEntry[])[index] as TokenEntry
       if (token.expires > now) return token.value
-      tokens?.delete(key)
+      tokens?.splice(index, 1)
       return undefined
     },
     write(user, assertionExpires, key, value, expires) {
       const now = Date.now()
       if (assertionExpires <= now) return
       const { tokens } = entryFor(user, assertionExpires, now)
-      tokens.delete(key)
-      if (tokens.size >= MAX_ENTRIES_PER_USER) tokens.delete(tokens.keys().next().value as string)
-      tokens.set(key, { value, expires: Number.isNaN(expires) ? 0 : expires })
+      const index = tokens.findIndex((token) => token.key === key)
+      if (index >= 0) tokens.splice(index, 1)
+      else if (tokens.length >= MAX_ENTRIES_PER_USER) tokens.shift()
+      tokens.push({ key, value, expires: Number.isNaN(expires) ? 0 : expires })
     },
     remove(user, key) {
-      users.get(user)?.tokens.delete(key)
+      const tokens = users.get(user)?.tokens
+      const index = tokens === undefined ? -1 : tokens.findIndex((token) => token.key === key)
+      if (index >= 0) tokens?.splice(index, 1)
     },
     refreshToken(user) {
       return live(user, Date.now())?.refreshToken
@@ -167,6 +177,5 @@ function createStore(maxUsers: number): UserStore {
 
 function hasLiveToken(entry: UserEntry, now: number): boolean {
   if (entry.refreshToken !== undefined) return true
-  for (const token of entry.tokens.values()) if (token.expires > now) return true
-  return false
+  return entry.tokens.some((token) => token.expires > now)
 }
