@@ -1083,3 +1083,101 @@ describe('getToken never throws synchronously, even for throwing getters and Pro
     expect(engine.getToken([SCOPE], {})).toBe(first)
   })
 })
+
+describe('a caller joining a background refresh after the token expired', () => {
+  /** A flow whose background requests wait for `release` and then fail as a silent-only path does; foreground requests succeed. */
+  function silentOnlyRefresh() {
+    const requests: TokenRequest[] = []
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let issued = 0
+    const fetchToken = async (request: TokenRequest): Promise<AccessToken> => {
+      requests.push({ ...request })
+      if (request.background) {
+        await held
+        throw new AzcredError('AZCRED_INTERACTION_REQUIRED', 'the background refresh may not prompt')
+      }
+      issued += 1
+      return { token: `token-${issued}`, expiresOnTimestamp: Date.now() + 60 * MINUTE, refreshAfterTimestamp: Date.now() + 30 * MINUTE }
+    }
+    return { requests, fetchToken, release: () => release() }
+  }
+
+  it('gets a foreground request of its own when the background refresh fails, never its silent-only error', async () => {
+    const flow = silentOnlyRefresh()
+    const { engine, events } = lifecycle(flow.fetchToken)
+    expect((await engine.getToken(SCOPE)).token).toBe('token-1')
+    vi.advanceTimersByTime(31 * MINUTE)
+    // Starts the background refresh (held), and is served the still-valid token.
+    expect((await engine.getToken(SCOPE)).token).toBe('token-1')
+    vi.advanceTimersByTime(30 * MINUTE) // token-1 has expired; the refresh is still in flight
+    const late = engine.getToken(SCOPE)
+    flow.release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect((await late).token).toBe('token-2')
+    expect(flow.requests.map((request) => request.background)).toEqual([false, true, false])
+    expect(events.map((event) => event.type)).toEqual(['acquired', 'refresh-failed', 'acquired'])
+    // The token the foreground request got is served from memory.
+    expect((await engine.getToken(SCOPE)).token).toBe('token-2')
+    expect(flow.requests).toHaveLength(3)
+  })
+
+  it('shares the background refresh when it succeeds (one request for every caller)', async () => {
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const requests: TokenRequest[] = []
+    const { engine } = lifecycle(async (request) => {
+      requests.push({ ...request })
+      if (request.background) await held
+      return { token: `token-${requests.length}`, expiresOnTimestamp: Date.now() + 60 * MINUTE, refreshAfterTimestamp: Date.now() + 30 * MINUTE }
+    })
+    await engine.getToken(SCOPE)
+    vi.advanceTimersByTime(31 * MINUTE)
+    await engine.getToken(SCOPE)
+    vi.advanceTimersByTime(30 * MINUTE)
+    const late = Promise.all(Array.from({ length: 5 }, () => engine.getToken(SCOPE)))
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect((await late).map((token) => token.token)).toEqual(Array(5).fill('token-2'))
+    expect(requests.map((request) => request.background)).toEqual([false, true])
+  })
+
+  it('a caller that aborts leaves no foreground request behind', async () => {
+    const flow = silentOnlyRefresh()
+    const { engine } = lifecycle(flow.fetchToken)
+    await engine.getToken(SCOPE)
+    vi.advanceTimersByTime(31 * MINUTE)
+    const holder = new AbortController()
+    await engine.getToken(SCOPE, { abortSignal: holder.signal })
+    vi.advanceTimersByTime(30 * MINUTE)
+    const controller = new AbortController()
+    const late = engine.getToken(SCOPE, { abortSignal: controller.signal })
+    controller.abort()
+    holder.abort()
+    await expect(late).rejects.toMatchObject({ code: 'AZCRED_ABORTED' })
+    flow.release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(flow.requests.map((request) => request.background)).toEqual([false, true])
+  })
+})
+
+describe('tokenCache that is not a TokenCache', () => {
+  const partition = () => ({ authority: 'https://login.microsoftonline.com', clientId: 'client', account: '' })
+  it.each([
+    ['a Map', new Map()],
+    ['a raw Redis client', { get: async () => null, set: async () => 'OK', del: async () => 1 }],
+    ['a string', 'redis://localhost:6379'],
+  ])('%s is AZCRED_CONFIG_INVALID when the credential is built', (_, tokenCache) => {
+    const build = () => lifecycle(scriptedFlow({}).fetchToken, { tokenCache: tokenCache as never, cachePartition: partition })
+    expect(build).toThrow(
+      expect.objectContaining({
+        code: 'AZCRED_CONFIG_INVALID',
+        message: expect.stringContaining('tokenCache must be a TokenCache (read, write, remove, scrub)'),
+      }),
+    )
+  })
+})

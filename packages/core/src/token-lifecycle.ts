@@ -84,7 +84,8 @@ export interface TokenLifecycleOptions {
    * A cache shared beyond this credential (`MemoryTokenCache`, a file, Redis): read when this
    * credential has no valid token in memory, written after each token it gets. A cache that throws,
    * rejects or takes over {@link TOKEN_CACHE_TIMEOUT_MS} never fails a request (event `cache-error`).
-   * Default none: tokens live in this credential only.
+   * An object without `read` and `write` functions (a `Map`, a raw Redis client) is
+   * `AZCRED_CONFIG_INVALID` when the credential is built. Default none: tokens live in this credential only.
    */
   tokenCache?: TokenCache
 }
@@ -167,6 +168,8 @@ interface Flight {
   promise: Promise<AccessToken>
   controller: AbortController
   waiters: number
+  /** A caller joined it (a background refresh joined after the token expired: its failure is not theirs). */
+  joined?: boolean
 }
 
 interface CacheEntry {
@@ -222,8 +225,9 @@ function logEvent(event: TokenEvent): void {
  *
  * A cache hit creates no timer, no promise and no closure: it returns the stored resolved promise.
  * @throws AzcredError AZCRED_CONFIG_INVALID from the constructor for a retry, refresh or timeout
- * number out of range, an option of the wrong type, (`appOnly`) a multi-tenant alias, or a
- * `tokenCache` without `cachePartition`.
+ * number out of range, an option of the wrong type, (`appOnly`) a multi-tenant alias, a `tokenCache`
+ * that is not one (no `read` and `write` functions: a `Map`, a raw Redis client), or a `tokenCache`
+ * without `cachePartition`.
  * @internal For azcred's own packages; not covered by semver.
  */
 export class TokenLifecycle {
@@ -260,8 +264,14 @@ export class TokenLifecycle {
     this.#retry = (retry ?? DEFAULT_RETRY) as Required<RetryOptions>
     checkNumber(config.timeoutMs, 'timeoutMs', 600_000, 1)
     assertConfig(onEvent === undefined || typeof onEvent === 'function', 'onEvent must be a function')
+    // A Map or a raw Redis client is no TokenCache: refused here, not a cache-error on every call.
+    const { tokenCache } = config
+    assertConfig(
+      !tokenCache || (typeof tokenCache.read === 'function' && typeof tokenCache.write === 'function'),
+      'tokenCache must be a TokenCache (read, write, remove, scrub)',
+    )
     // Without a partition, two apps sharing the cache would share entries.
-    assertConfig(!config.tokenCache || typeof config.cachePartition === 'function', `${config.credentialName} does not support tokenCache yet`)
+    assertConfig(!tokenCache || typeof config.cachePartition === 'function', `${config.credentialName} does not support tokenCache yet`)
     this.#onEvent = onEvent ?? (/^(info|verbose)$/.test(readEnv(ENV_LOG_LEVEL) as string) ? logEvent : undefined)
     this.#jitterFraction = (config.random ?? Math.random)()
   }
@@ -335,6 +345,7 @@ export class TokenLifecycle {
       }
       if (signal?.aborted) throw abortedError()
       if (flight === undefined || flight.controller.signal.aborted) flight = this.#start(entry, request, false)
+      else flight.joined = true
       return this.#join(flight, signal, timeoutMs)
     } catch (error) {
       // A getter or Proxy that threw: its own error could quote anything, so it is not passed on.
@@ -360,8 +371,31 @@ export class TokenLifecycle {
     const flight: Flight = {
       controller,
       waiters: 0,
-      promise: this.#fetchWithRetry(entry, request, refresh).then(
-        ({ token, attempts, cached }) => {
+      promise: this.#fetchWithRetry(entry, request, refresh)
+        .catch((error: unknown) => {
+          if (refresh) {
+            const { status, aadstsCode } = error as Partial<TokenRequestError>
+            // Only an azcred error's code: another error's `code` could hold anything.
+            const code = AzcredError.isInstance(error) ? error.code : 'UNKNOWN'
+            // An aborted refresh (its holder went away) may run again at the next call.
+            if (code !== 'AZCRED_ABORTED') entry.nextAttemptAt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
+            this.#emit('refresh-failed', request, {
+              code,
+              status,
+              aadstsCode,
+              nextAttemptAt: entry.nextAttemptAt,
+              validUntil: entry.validUntil,
+            })
+            // A caller who joined after the token expired gets a request of its own kind (retries, a
+            // user's prompt), never a failure only a background refresh has (one attempt, silent only).
+            if (flight.joined && !controller.signal.aborted) {
+              refresh = request.background = false
+              return this.#fetchWithRetry(entry, request, false)
+            }
+          }
+          throw error
+        })
+        .then(({ token, attempts, cached }) => {
           const now = Date.now()
           const { refresh: options } = this.#config
           const expires = token.expiresOnTimestamp
@@ -390,25 +424,7 @@ export class TokenLifecycle {
             refreshAtTimestamp: refreshAt,
           })
           return stored
-        },
-        (error: unknown) => {
-          if (refresh) {
-            const { status, aadstsCode } = error as Partial<TokenRequestError>
-            // Only an azcred error's code: another error's `code` could hold anything.
-            const code = AzcredError.isInstance(error) ? error.code : 'UNKNOWN'
-            // An aborted refresh (its holder went away) may run again at the next call.
-            if (code !== 'AZCRED_ABORTED') entry.nextAttemptAt = Date.now() + (this.#config.refresh?.retryIntervalMs ?? 30_000)
-            this.#emit('refresh-failed', request, {
-              code,
-              status,
-              aadstsCode,
-              nextAttemptAt: entry.nextAttemptAt,
-              validUntil: entry.validUntil,
-            })
-          }
-          throw error
-        },
-      ),
+        }),
     }
     flights.set(key, flight)
     const done = (): void => {
