@@ -475,6 +475,26 @@ describe('background refresh', () => {
     expect(signIns).toHaveLength(1)
   })
 
+  it('a caller arriving after expiry while a refused background refresh is in flight is signed in, not refused', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { lifecycle, signIns } = userLifecycle()
+    const token = await lifecycle.getToken(VAULT)
+    endpoint.refusal = { error: 'invalid_grant', error_codes: [50173] }
+    let release: () => void = () => {}
+    endpoint.hold = new Promise((resolve) => {
+      release = resolve
+    })
+    vi.setSystemTime(Date.now() + 56 * 60_000) // past the refresh margin, still valid: a background refresh starts
+    expect(await lifecycle.getToken(VAULT)).toBe(token)
+    await vi.waitFor(() => expect(endpoint.grants('refresh_token')).toHaveLength(1))
+    vi.setSystemTime(Date.now() + 10 * 60_000) // expired while the refresh is in flight
+    const late = lifecycle.getToken(VAULT)
+    release()
+    const fresh = await late
+    expect(fresh.token).not.toBe(token.token)
+    expect(signIns).toHaveLength(2)
+  })
+
   it('a background refresh redeems the refresh token', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const { lifecycle, signIns, events } = userLifecycle()
@@ -924,5 +944,110 @@ describe('hostile endpoint, cache and callers', () => {
     expect(endpoint.accessTokens.get(token.token)).toBe(USER)
     expect(Date.now() - started).toBeLessThan(4_000)
     expect(signIns).toHaveLength(2)
+  })
+})
+
+describe('signOut', () => {
+  /** Every value the cache holds for the keys written to it. */
+  async function values(cache: TokenCache, keys: Iterable<string>): Promise<string[]> {
+    const found = await Promise.all([...keys].map((key) => cache.read(key)))
+    return found.filter((value): value is string => value !== undefined)
+  }
+
+  it('forgets the account in memory and in the tokenCache: the next getToken needs a sign-in', async () => {
+    const { cache, keys, inner } = countingCache()
+    const { lifecycle, signIns } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    await lifecycle.getToken(VAULT)
+    await lifecycle.getToken(STORAGE) // redeems the refresh token: a rotated one in the cache
+    const written = [...keys]
+    expect(written.length).toBeGreaterThanOrEqual(3)
+    const record = lifecycle.authenticationRecord
+
+    await lifecycle.signOut()
+    expect(lifecycle.authenticationRecord).toBeUndefined()
+    expect(await values(inner, written)).toEqual([])
+    const requests = endpoint.requests.length
+    // Memory (access tokens, refresh token) and the last sign-in's token are gone too.
+    await expect(lifecycle.getToken(VAULT)).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    await expect(lifecycle.getToken(STORAGE)).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    // A restarted process with the stored record finds no refresh token either.
+    const restarted = userLifecycle({ tokenCache: cache, authenticationRecord: record, disableAutomaticAuthentication: true })
+    await expect(restarted.lifecycle.getToken(GRAPH)).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    expect(endpoint.requests.length).toBe(requests)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('another account sharing the cache keeps its tokens; allAccounts scrubs the whole cache', async () => {
+    const shared = new MemoryTokenCache()
+    const ada = userLifecycle({ tokenCache: shared })
+    const grace = userLifecycle({ tokenCache: shared, interactive: signInAs(OTHER_USER, []) })
+    await ada.lifecycle.getToken(VAULT)
+    await grace.lifecycle.getToken(VAULT)
+    await ada.lifecycle.signOut()
+    const graceRecord = grace.lifecycle.authenticationRecord
+    const again = userLifecycle({ tokenCache: shared, authenticationRecord: graceRecord, disableAutomaticAuthentication: true })
+    expect(endpoint.accessTokens.get((await again.lifecycle.getToken(STORAGE)).token)).toBe(OTHER_USER)
+
+    await grace.lifecycle.signOut({ allAccounts: true })
+    expect(shared.size).toBe(0)
+    await expect(grace.lifecycle.signOut({ allAccounts: 'yes' as never })).rejects.toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+  })
+
+  it('a cache whose scrub takes an account is asked to scrub that account (tokens written elsewhere included)', async () => {
+    const { cache: counting, inner } = countingCache()
+    const scrubbed: unknown[] = []
+    const cache: TokenCache = {
+      ...counting,
+      scrub: ((options?: { account?: string }) => {
+        scrubbed.push(options)
+        return Promise.resolve()
+      }) as TokenCache['scrub'],
+    }
+    const { lifecycle } = userLifecycle({ tokenCache: cache })
+    await lifecycle.getToken(VAULT)
+    const { homeAccountId } = lifecycle.authenticationRecord as AuthenticationRecord
+    await lifecycle.signOut()
+    expect(scrubbed).toEqual([{ account: homeAccountId }])
+    expect((inner as MemoryTokenCache).size).toBe(0)
+  })
+
+  it('a redemption in flight during signOut keeps nothing: its caller gets AZCRED_INTERACTION_REQUIRED', async () => {
+    const { cache, keys, inner } = countingCache()
+    const { lifecycle } = userLifecycle({ tokenCache: cache, disableAutomaticAuthentication: true })
+    await lifecycle.authenticate(VAULT)
+    await lifecycle.getToken(VAULT)
+    let release: () => void = () => {}
+    endpoint.hold = new Promise((resolve) => {
+      release = resolve
+    })
+    const pending = lifecycle.getToken(STORAGE)
+    await vi.waitFor(() => expect(endpoint.grants('refresh_token')).toHaveLength(1))
+    await lifecycle.signOut()
+    release()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED', message: expect.stringContaining('signOut()') })
+    // The rotated refresh token it got was neither kept in memory nor written to the cache.
+    expect(await values(inner, keys)).toEqual([])
+    const requests = endpoint.requests.length
+    await expect(lifecycle.getToken(STORAGE)).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    expect(endpoint.requests.length).toBe(requests)
+    expect(lifecycle.authenticationRecord).toBeUndefined()
+  })
+
+  it('a sign-in in flight is aborted and keeps nothing; a new sign-in afterwards works', async () => {
+    let started: () => void = () => {}
+    const running = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const { lifecycle, signIns } = userLifecycle({}, async (request) => {
+      started()
+      await new Promise((resolve) => request.abortSignal?.addEventListener('abort', () => resolve(undefined)))
+    })
+    const pending = lifecycle.getToken(VAULT)
+    await running
+    await lifecycle.signOut()
+    await expect(pending).rejects.toMatchObject({ code: 'AZCRED_INTERACTION_REQUIRED' })
+    expect(signIns[0]?.abortSignal?.aborted).toBe(true)
+    expect(lifecycle.authenticationRecord).toBeUndefined()
   })
 })

@@ -85,6 +85,18 @@ export interface UserTokenLifecycleConfig extends TokenLifecycleOptions {
   random?: () => number
 }
 
+/**
+ * Options of {@link UserTokenLifecycle.signOut}.
+ * @internal For azcred's own packages; not covered by semver.
+ */
+export interface SignOutOptions {
+  /**
+   * Also empty the whole `tokenCache` (its `scrub()`: every account and app sharing it), not only this
+   * account's entries. Default false.
+   */
+  allAccounts?: boolean
+}
+
 /** One sign-in in flight, shared by every caller waiting for it, whatever their scopes. */
 interface SignIn {
   promise: Promise<TokenResponse>
@@ -194,6 +206,10 @@ export class UserTokenLifecycle {
   #handoff: Handoff | undefined
   /** Refresh-token redemptions run one at a time, each with the newest refresh token. */
   #redemptions: Promise<void> = Promise.resolve()
+  /** Incremented by signOut(): a request, redemption or sign-in started before keeps nothing it gets. */
+  #generation = 0
+  /** The `tokenCache` keys of access tokens read or written (not secret), removed by signOut(). */
+  readonly #keys = new Set<string>()
 
   constructor(config: UserTokenLifecycleConfig) {
     assertConfig(typeof config === 'object' && config !== null, 'config must be an object')
@@ -240,11 +256,14 @@ export class UserTokenLifecycle {
     const accountCache: TokenCache | undefined = shared && {
       read: async (key) => {
         if (this.#record === undefined) return undefined
+        this.#keys.add(key)
         const value = await shared.read(key)
         return current(value) ? value : undefined
       },
       write: async (key, value, expiresOnTimestamp) => {
-        if (current(value)) await shared.write(key, value, expiresOnTimestamp)
+        if (!current(value)) return
+        this.#keys.add(key)
+        await shared.write(key, value, expiresOnTimestamp)
       },
       remove: (key) => shared.remove(key),
       scrub: () => shared.scrub(),
@@ -258,7 +277,19 @@ export class UserTokenLifecycle {
       additionallyAllowedTenants: config.additionallyAllowedTenants,
       random: config.random,
       // The engine keeps the access token and the account it was fetched for; the refresh token stays in its own entry.
-      fetchToken: (request) => this.#fetchToken(request).then(({ accessToken, homeAccountId }) => ({ accessToken, homeAccountId })),
+      // A request that ends after signOut() gives its caller the sign-out, and the engine nothing to keep.
+      fetchToken: (request) => {
+        const generation = this.#generation
+        return this.#fetchToken(request).then(
+          ({ accessToken, homeAccountId }) => {
+            if (generation !== this.#generation) throw this.#signedOut()
+            return { accessToken, homeAccountId }
+          },
+          (error: unknown) => {
+            throw generation !== this.#generation ? this.#signedOut() : error
+          },
+        )
+      },
       // A sign-in is never restarted by a retry.
       isRetryable: (error) => !this.#final.has(error as object) && isTransient(error),
     })
@@ -312,7 +343,13 @@ export class UserTokenLifecycle {
         ? error
         : new AzcredError('AZCRED_CONFIG_INVALID', 'authenticate: reading the scopes or options threw: pass strings and a plain object')
     }
-    await this.#signInWait(signal, request)
+    const generation = this.#generation
+    try {
+      await this.#signInWait(signal, request)
+    } catch (error) {
+      throw generation !== this.#generation ? this.#signedOut() : error
+    }
+    if (generation !== this.#generation) throw this.#signedOut()
     const record = this.#record
     if (record === undefined) {
       throw new AzcredError('AZCRED_RESPONSE_INVALID', `${this.#config.credentialName}: the sign-in answer named no account (no client_info or id token)`)
@@ -323,6 +360,61 @@ export class UserTokenLifecycle {
   /** The signed-in account: from the `authenticationRecord` option, then from the last sign-in; undefined before any. */
   get authenticationRecord(): AuthenticationRecord | undefined {
     return this.#record
+  }
+
+  /**
+   * Signs the account out, in memory and in the `tokenCache`: forgets the access tokens held in memory,
+   * the refresh token, the account ({@link authenticationRecord} becomes undefined) and the last
+   * sign-in's token, aborts a sign-in in flight, and removes this account's entries from the
+   * `tokenCache`. A cache whose `scrub` takes an account (`scrub({ account: homeAccountId })`, as
+   * `FileTokenCache` does: detected by a declared parameter or `loadAuthenticationRecord`) removes every
+   * entry of the account, tokens and saved record; on any cache, the refresh-token and account entries
+   * and the access-token entries this object read or wrote are removed by their `tokenCacheKey`. With
+   * `allAccounts`, the whole cache is scrubbed (`scrub()`). A request, redemption or sign-in started
+   * before keeps nothing it gets (not in memory, not in the cache) and ends with
+   * `AZCRED_INTERACTION_REQUIRED`. Afterwards `getToken` needs a new sign-in (with
+   * `disableAutomaticAuthentication`, `AZCRED_INTERACTION_REQUIRED`). Issue 13 item 4 (AzSessions' `scrub!`).
+   * @throws AzcredError AZCRED_CONFIG_INVALID for a bad option; the `tokenCache`'s own error when it
+   * fails to remove an entry (memory is cleared first: call again, or scrub the cache).
+   */
+  async signOut(options: SignOutOptions = {}): Promise<void> {
+    assertConfig(typeof options === 'object' && options !== null, 'signOut options must be an object')
+    const { allAccounts } = options
+    assertConfig(allAccounts === undefined || typeof allAccounts === 'boolean', 'signOut options.allAccounts must be a boolean')
+    const record = this.#record
+    const refreshTokenKey = this.#refreshTokenKey()
+    const keys = [...this.#keys]
+    this.#generation += 1
+    this.#engine.clear()
+    this.#refreshToken = undefined
+    this.#record = undefined
+    this.#handoff = undefined
+    this.#keys.clear()
+    // Its waiters leave with the sign-out; a new caller starts a new sign-in at once.
+    this.#signIn?.controller.abort()
+    this.#signIn = undefined
+    const cache = this.#config.tokenCache
+    if (cache === undefined) return
+    const scrub = cache.scrub as ((options?: { account?: string }) => Promise<void>) | undefined
+    if (allAccounts) {
+      assertConfig(typeof scrub === 'function', 'signOut options.allAccounts needs a tokenCache with scrub()')
+      return scrub.call(cache)
+    }
+    if (record === undefined) return
+    const account = record.homeAccountId
+    if (typeof scrub === 'function' && (scrub.length > 0 || typeof (cache as { loadAuthenticationRecord?: unknown }).loadAuthenticationRecord === 'function')) {
+      await scrub.call(cache, { account })
+    }
+    const { authority, clientId, tenantId } = record
+    const accountKey = tokenCacheKey({ kind: 'account', authority, clientId: clientId.toLowerCase(), account, tenantId, scopes: '', cae: false })
+    // Only this account's access-token keys (its homeAccountId is field 3 of a key): another user signed in earlier keeps theirs.
+    const own = keys.filter((key) => (JSON.parse(key) as unknown[])[3] === account)
+    await Promise.all([refreshTokenKey, accountKey, ...own].map((key) => key && cache.remove(key)))
+  }
+
+  /** What a request, redemption or sign-in that signOut() overtook ends with. */
+  #signedOut(): InteractionRequiredError {
+    return new InteractionRequiredError(`${this.#config.credentialName}: signOut() ran while this request was in flight: sign in again`)
   }
 
   async #fetchToken(request: TokenRequest): Promise<TokenResponse> {
@@ -399,7 +491,10 @@ export class UserTokenLifecycle {
    * started one, undefined when there was none to join and `start` is undefined (it may not start one).
    */
   async #signInWait(signal: AbortSignalLike | undefined, start: TokenRequest | undefined): Promise<boolean | undefined> {
+    const generation = this.#generation
     for (let round = 1; ; round += 1) {
+      // A sign-in that signOut() aborted is not followed by a new one for a caller from before it.
+      if (generation !== this.#generation) throw this.#signedOut()
       const running = this.#signIn
       if (running === undefined || round > 3) {
         if (running === undefined && start === undefined) return undefined
@@ -442,6 +537,7 @@ export class UserTokenLifecycle {
 
   #startSignIn(request: TokenRequest): SignIn {
     const controller = new AbortController()
+    const generation = this.#generation
     const interactive = this.#config.interactive as InteractiveSignIn
     const signInRequest: TokenRequest = {
       scopes: [...request.scopes, ...USER_SCOPES.filter((scope) => !request.scopes.includes(scope))],
@@ -469,6 +565,7 @@ export class UserTokenLifecycle {
         })
         .then(
           async (response) => {
+            if (generation !== this.#generation) throw this.#signedOut()
             await this.#accept(response, request, true)
             this.#handoff = { key: engineKey(request), claims: request.claims, account: response.homeAccountId, response }
             return response
@@ -551,6 +648,7 @@ export class UserTokenLifecycle {
     const config = this.#config
     // The account whose refresh token is presented: the answer must be its, and is kept only while it is signed in.
     const account = this.#record?.homeAccountId
+    const generation = this.#generation
     const started = this.#refreshToken
     let refreshToken = started ?? (await this.#cachedRefreshToken(request))
     for (let attempt = 1; refreshToken !== undefined; attempt += 1) {
@@ -576,6 +674,7 @@ export class UserTokenLifecycle {
         // A sign-in that ended meanwhile holds a newer refresh token (perhaps with MFA), which is kept.
         const held = this.#refreshToken
         const replace = held === undefined || held === started || held === refreshToken
+        if (generation !== this.#generation) throw this.#signedOut()
         if (this.#record?.homeAccountId === account) await this.#accept(response, request, false, replace)
         return { ...response, homeAccountId: account ?? this.#record?.homeAccountId }
       } catch (error) {
