@@ -27,6 +27,25 @@ const get = async (port: number, path: string) => {
   return { status: response.status, text: await response.text(), headers: response.headers }
 }
 
+/** Sends raw bytes and returns the status line of the answer ('' when none came within 2 s or the socket closed first). */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = ''
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(text))
+    const done = () => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(answer.split('\r\n')[0] ?? '')
+    }
+    const timer = setTimeout(done, 2_000)
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1')
+    })
+    socket.on('close', done)
+    socket.on('error', done)
+  })
+}
+
 describe('parseLoopbackRedirectUri', () => {
   it('accepts http loopback URIs, with or without a port and path', () => {
     expect(parseLoopbackRedirectUri('http://localhost')).toEqual({ hostname: 'localhost', bindAddress: '127.0.0.1', port: 0, pathname: '/', pathText: '' })
@@ -152,6 +171,43 @@ describe('RedirectListener', () => {
     await get(port, '/?code=c&state=s')
     await waiting
     await new Promise((resolve) => idle.once('close', resolve))
+    expect(await isListening(port)).toBe(false)
+  }, 10_000)
+
+  it('a request target that is not a URL (GET http://[) is answered 400 and the sign-in goes on (no error thrown out of the listener)', async () => {
+    const { listener, port } = await start()
+    const waiting = observe(listener.wait('s', 10_000, undefined))
+    for (const target of ['http://[', '//[/', 'http://a:b@[::1']) {
+      expect(await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).toBe('HTTP/1.1 400 Bad Request')
+    }
+    expect(listener.listening).toBe(true)
+    expect((await get(port, '/?code=c&state=s')).status).toBe(200)
+    await expect(waiting).resolves.toEqual({ code: 'c' })
+  })
+
+  it('DNS rebinding: a request whose Host is not this loopback listener is refused (421), even with the right state', async () => {
+    const { listener, port } = await start()
+    const waiting = observe(listener.wait('s', 10_000, undefined))
+    for (const host of [`evil.example:${port}`, 'localhost', `localhost:${port + 1}`, `127.0.0.1.evil.example:${port}`]) {
+      expect(await rawRequest(port, `GET /?code=stolen&state=s HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).toBe('HTTP/1.1 421 Misdirected Request')
+    }
+    expect(await rawRequest(port, 'GET /?code=stolen&state=s HTTP/1.0\r\n\r\n')).toBe('HTTP/1.1 421 Misdirected Request')
+    expect(listener.listening).toBe(true)
+    expect(await rawRequest(port, `GET /?code=real&state=s HTTP/1.1\r\nHost: LocalHost:${port}\r\n\r\n`)).toBe('HTTP/1.1 200 OK')
+    await expect(waiting).resolves.toEqual({ code: 'real' })
+  })
+
+  it('a slowloris socket (headers never finished) does not keep the listener open after the redirect', async () => {
+    const { listener, port } = await start()
+    const waiting = observe(listener.wait('s', 10_000, undefined))
+    const slow = connect({ host: '127.0.0.1', port })
+    await new Promise((resolve) => slow.once('connect', resolve))
+    slow.write('GET /?state=s HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')
+    const closed = new Promise((resolve) => slow.once('close', resolve))
+    slow.on('error', () => {})
+    await get(port, '/?code=c&state=s')
+    await waiting
+    await closed
     expect(await isListening(port)).toBe(false)
   }, 10_000)
 

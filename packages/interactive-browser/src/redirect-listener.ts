@@ -72,6 +72,7 @@ export class RedirectListener {
   #state = ''
   #settle: ((outcome: { code: string } | { error: unknown }) => void) | undefined
   #closed: Promise<void> | undefined
+  #port = 0
 
   private constructor(server: Server, redirect: LoopbackRedirect, pages: RedirectPages) {
     this.#server = server
@@ -102,6 +103,7 @@ export class RedirectListener {
       server.listen({ host: redirect.bindAddress, port: redirect.port, exclusive: true }, () => resolve())
     })
     server.on('error', () => {}) // after listen: errors end in close()
+    listener.#port = (server.address() as AddressInfo).port
     return listener
   }
 
@@ -177,9 +179,24 @@ export class RedirectListener {
     if (outcome !== undefined) this.#settle?.(outcome)
   }
 
+  /** True for a Host header naming this listener: `localhost`, `127.0.0.1` or `[::1]` with the bound port. */
+  #loopbackHost(host: string | undefined): boolean {
+    // The port as bound (address() is null once closed; a request may still be read then).
+    const port = this.#port
+    const name = host?.toLowerCase()
+    // Port 80 is the one a browser leaves out of Host.
+    return ['localhost', '127.0.0.1', '[::1]'].some((loopback) => name === `${loopback}:${port}` || (port === 80 && name === loopback))
+  }
+
   /** The page for a request, and the sign-in's outcome when it is the one matching redirect. */
   #answer(request: IncomingMessage): [number, string, string, ({ code: string } | { error: unknown })?] {
-    const url = new URL(request.url ?? '/', 'http://localhost')
+    // A request target that is not a URL (`GET http://[`, sent by any local process) is refused, never a
+    // TypeError thrown out of the 'request' event (that would end the application's process).
+    const url = URL.canParse(request.url ?? '/', 'http://localhost') ? new URL(request.url ?? '/', 'http://localhost') : undefined
+    if (url === undefined) return [400, 'Bad request', 'This address only receives the sign-in redirect.']
+    // DNS rebinding: a web page whose name now resolves to 127.0.0.1 sends its own Host; the browser's redirect
+    // names this listener (localhost, 127.0.0.1 or [::1] with its port).
+    if (!this.#loopbackHost(request.headers.host)) return [421, 'Misdirected request', 'This address only receives the sign-in redirect.']
     if (request.method !== 'GET' || url.pathname !== this.#redirect.pathname) {
       return [404, 'Not found', 'This address only receives the sign-in redirect.']
     }
