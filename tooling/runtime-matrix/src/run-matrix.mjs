@@ -32,14 +32,7 @@ export const VITEST_PACKAGES = ['core', 'client-secret', 'managed-identity', 'sh
  * Tests left out on one Node line, each for a fault found by this matrix and reported (not hidden:
  * the run prints them). Remove an entry once the fault is fixed.
  */
-export const KNOWN_FAILURES = {
-  'node-22': {
-    // Node 22.23's keep-alive http.Agent opens a second socket to the endpoint after the request is
-    // aborted (NODE_DEBUG=net shows createConnection after the first socket's close); Node 20 and 24
-    // do not. The test counts sockets left open. Reported to the coordinator (managed-identity owner).
-    'managed-identity': ['abort ends the socket at once'],
-  },
-}
+export const KNOWN_FAILURES = {}
 
 /**
  * Throughput budgets (a wall-clock limit on a loop): measured by Node 20's run of the package on its
