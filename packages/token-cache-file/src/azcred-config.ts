@@ -57,6 +57,9 @@ const FIELDS = ['tenantId', 'clientId', 'defaultFlow', 'cloud'] as const
 // Names that would mean a secret was written into the manifest.
 const SECRET_NAME = /secret|password|token|assertion|private|certificate|key|credential/i
 
+/** A field name as an error shows it: printable ASCII only (no terminal escapes, no line breaks), at most 40 characters. */
+const shown = (field: string): string => field.replace(/[^ -~]/g, '?').slice(0, 40)
+
 const invalid = (path: string, problem: string): AzcredError =>
   new AzcredError('AZCRED_CONFIG_INVALID', `the azcred manifest ${path} ${problem}: fix or remove it (set ${ENV_AZCRED_CONFIG} to use another file)`)
 
@@ -78,7 +81,9 @@ export function readAzcredConfig(options: ReadAzcredConfigOptions = {}): AzcredC
   const path = azcredConfigPath(options)
   let descriptor: number
   try {
-    descriptor = openSync(path, constants.O_RDONLY)
+    // O_NONBLOCK: a FIFO or device named as the manifest opens at once and is refused below, instead of
+    // blocking this synchronous read (and the process) until some writer comes.
+    descriptor = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') return {}
     throw invalid(path, `cannot be read (${(error as { code?: unknown }).code ?? 'error'})`)
@@ -113,10 +118,10 @@ export function readAzcredConfig(options: ReadAzcredConfigOptions = {}): AzcredC
     if (SECRET_NAME.test(field)) {
       throw invalid(
         path,
-        `has a field "${field.slice(0, 40)}" that looks like a secret; a manifest never holds secrets (use environment variables or a key vault) — remove it`,
+        `has a field "${shown(field)}" that looks like a secret; a manifest never holds secrets (use environment variables or a key vault) — remove it`,
       )
     }
-    if (!(FIELDS as readonly string[]).includes(field)) throw invalid(path, `has an unknown field "${field.slice(0, 40)}" (known: ${FIELDS.join(', ')})`)
+    if (!(FIELDS as readonly string[]).includes(field)) throw invalid(path, `has an unknown field "${shown(field)}" (known: ${FIELDS.join(', ')})`)
     if (typeof value !== 'string' || value === '' || value.length > 256 || /[^\x21-\x7e]/.test(value)) {
       throw invalid(path, `has a "${field}" that is not a printable string of 1 to 256 characters`)
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { link, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { link, lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { AzcredError } from '@azcred/core'
 
@@ -50,6 +50,38 @@ export async function ensurePrivateDirectory(directory: string): Promise<void> {
   }
   if (!stats.isDirectory()) throw refused(`the token cache directory ${directory} is not a directory: move it away, or give another directory`)
   checkOwnership(stats, directory, 'token cache directory', 0o700)
+  await checkAncestors(directory)
+}
+
+/**
+ * Refuses a cache directory whose parents someone else could change: files are opened by path, so whoever
+ * may rename entries of a parent (its owner, or anyone when it is world-writable without the sticky bit)
+ * could swap the checked directory for a link to theirs. Parents owned by root or this user, and
+ * world-writable ones with the sticky bit (as /tmp), are fine. Links among the parents are followed
+ * (`realpath`), and the real directories are checked.
+ */
+async function checkAncestors(directory: string): Promise<void> {
+  const uid = userId()
+  if (!POSIX || uid === undefined) return
+  let current = await realpath(dirname(directory))
+  // Bounded: every step goes one level up, and the root is its own parent.
+  for (let depth = 0; depth < 256; depth += 1) {
+    const stats = await stat(current)
+    if (stats.uid !== uid && stats.uid !== 0) {
+      throw refused(
+        `the token cache directory ${directory} is inside ${current}, owned by another user (uid ${stats.uid}, you are ${uid}), who could replace it: give tokenCachePersistenceOptions a directory of your own`,
+      )
+    }
+    // 0o1000: the sticky bit (S_ISVTX; not among Node's fs constants).
+    if ((stats.mode & 0o002) !== 0 && (stats.mode & 0o1000) === 0) {
+      throw refused(
+        `the token cache directory ${directory} is inside ${current}, which is writable by other users without the sticky bit (mode ${octal(stats.mode)}), so they could replace it: run "chmod o-w ${current}" (or "chmod +t"), or give another directory`,
+      )
+    }
+    const parent = dirname(current)
+    if (parent === current) return
+    current = parent
+  }
 }
 
 /**
@@ -62,7 +94,9 @@ export async function readPrivateFile(path: string, what: string, maxBytes: numb
   let handle: Awaited<ReturnType<typeof open>>
   try {
     // O_NOFOLLOW: a link planted in place of the file fails here instead of being read (no check-then-use race).
-    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
+    // O_NONBLOCK: a FIFO (or device) planted there opens at once and is refused below, instead of blocking a
+    // thread of the pool until some writer comes (no effect on a regular file).
+    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0))
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === 'ENOENT') return undefined

@@ -205,31 +205,37 @@ export class FileTokenCache implements TokenCache {
   /**
    * Removes secrets from the file: every entry (and the files moved aside and temporary files beside it),
    * or with `account` only that account's tokens, refresh token and saved AuthenticationRecord. The file is
-   * rewritten, so its bytes hold no removed secret afterwards.
+   * rewritten, so its bytes hold no removed secret afterwards. A file of a newer format version is removed by
+   * `scrub()` (it cannot be read, but signing out must not leave its secrets); `scrub({ account })` refuses it.
    */
   async scrub(options: ScrubOptions = {}): Promise<void> {
     const account = options?.account
     if (account !== undefined && (typeof account !== 'string' || account === '')) throw configInvalid('scrub: account must be a homeAccountId')
     let removed = 0
     let filesRemoved = 0
-    await this.#update(async (entries) => {
-      for (const [key, entry] of [...entries]) {
-        if (account === undefined || keyFields(key)?.[3] === account || valueAccount(entry.v) === account) {
-          entries.delete(key)
-          removed += 1
+    const loaded = await this.#update(
+      async (entries) => {
+        for (const [key, entry] of [...entries]) {
+          if (account === undefined || keyFields(key)?.[3] === account || valueAccount(entry.v) === account) {
+            entries.delete(key)
+            removed += 1
+          }
         }
-      }
-      if (account === undefined) {
-        for (const file of await leftovers(this.path)) {
-          await unlink(file).then(
-            () => {
-              filesRemoved += 1
-            },
-            () => {},
-          )
+        if (account === undefined) {
+          for (const file of await leftovers(this.path)) {
+            await unlink(file).then(
+              () => {
+                filesRemoved += 1
+              },
+              () => {},
+            )
+          }
         }
-      }
-    }, false)
+      },
+      false,
+      account === undefined,
+    )
+    if (loaded.problem === 'newer-version') filesRemoved += 1
     this.#emit({ type: 'cache-scrubbed', path: this.path, entriesRemoved: removed, filesRemoved })
   }
 
@@ -378,13 +384,13 @@ export class FileTokenCache implements TokenCache {
    * Under the cross-process lock: reads the file (moving an unreadable one aside), applies `change`, drops
    * expired entries and keeps the bounds, and replaces the file atomically.
    */
-  #update(change: (entries: Entries) => void | Promise<void>, create = true): Promise<Loaded> {
-    const run = this.#changes.then(() => this.#locked(change, create))
+  #update(change: (entries: Entries) => void | Promise<void>, create = true, removeNewer = false): Promise<Loaded> {
+    const run = this.#changes.then(() => this.#locked(change, create, removeNewer))
     this.#changes = run.catch(() => {})
     return run
   }
 
-  async #locked(change: (entries: Entries) => void | Promise<void>, create: boolean): Promise<Loaded> {
+  async #locked(change: (entries: Entries) => void | Promise<void>, create: boolean, removeNewer: boolean): Promise<Loaded> {
     return this.#guard(async () => {
       await this.#prepare()
       // Loaded on the first change only: a process that only reads (a second process's first token) never pays for it.
@@ -399,12 +405,16 @@ export class FileTokenCache implements TokenCache {
       })
       try {
         let loaded = await this.#load()
-        if (loaded.problem === 'newer-version') {
+        if (loaded.problem === 'newer-version' && removeNewer) {
+          // A whole scrub (sign out) removes a file it cannot read: its secrets must go all the same.
+          await unlink(this.path)
+          loaded = { entries: new Map(), exists: false, problem: 'newer-version' }
+        } else if (loaded.problem === 'newer-version') {
           throw configInvalid(
             `the token cache file ${this.path} was written by a newer @azcred/token-cache-file (a later format version): it is left as is; update this package, or use another tokenCachePersistenceOptions.name`,
           )
         }
-        if (loaded.problem !== undefined) {
+        if (loaded.problem !== undefined && loaded.problem !== 'newer-version') {
           const movedTo = await moveAside(this.path)
           this.#emit({ type: 'cache-file-moved-aside', path: this.path, movedTo, reason: loaded.problem })
           loaded = { entries: new Map(), exists: false }
