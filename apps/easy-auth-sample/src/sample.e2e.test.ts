@@ -12,12 +12,16 @@ afterAll(async () => {
   await sample?.close()
 })
 
-async function signIn(user: SampleUser): Promise<string> {
-  const start = await fetch(`${sample.url}/.auth/login/aad`, { redirect: 'manual' })
-  const signedIn = await sample.emulator.signInAtAuthorize(start.headers.get('location') as string, { username: user.username, password: user.password })
-  const callback = await fetch(signedIn.location as string, { redirect: 'manual' })
-  return /^([^;]+)/.exec(callback.headers.get('set-cookie') ?? '')?.[1] as string
+/** Plays the browser through the front door's sign-in (its nonce cookie goes back with the callback); returns the session cookie. */
+async function frontDoorSignIn(on: EasyAuthSample, user: SampleUser): Promise<string> {
+  const start = await fetch(`${on.url}/.auth/login/aad`, { redirect: 'manual' })
+  const nonce = start.headers.getSetCookie().map((line) => line.split(';')[0] as string)
+  const signedIn = await on.emulator.signInAtAuthorize(start.headers.get('location') as string, { username: user.username, password: user.password })
+  const callback = await fetch(signedIn.location as string, { redirect: 'manual', headers: { cookie: nonce.join('; ') } })
+  return callback.headers.getSetCookie().map((line) => line.split(';')[0] as string)[0] as string
 }
+
+const signIn = (user: SampleUser): Promise<string> => frontDoorSignIn(sample, user)
 
 async function resources(cookie: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${sample.url}/api/resources`, { headers: { cookie, accept: 'application/json' } })
@@ -44,9 +48,7 @@ describe('Easy Auth sample', () => {
     const plain = await startEasyAuthSample({ entraProtocol: 'http' })
     try {
       expect(plain.emulator.url).toMatch(/^http:/)
-      const start = await fetch(`${plain.url}/.auth/login/aad`, { redirect: 'manual' })
-      const signedIn = await plain.emulator.signInAtAuthorize(start.headers.get('location') as string, plain.users.bob)
-      const cookie = /^([^;]+)/.exec((await fetch(signedIn.location as string, { redirect: 'manual' })).headers.get('set-cookie') ?? '')?.[1] as string
+      const cookie = await frontDoorSignIn(plain, plain.users.bob)
       const body = (await (await fetch(`${plain.url}/api/resources`, { headers: { cookie } })).json()) as Record<string, unknown>
       expect(names(body.resourceGroups)).toEqual(plain.users.bob.resourceGroups)
     } finally {

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type EasyAuthFrontDoor, SESSION_COOKIE, startEasyAuthFrontDoor } from './easy-auth-front-door'
+import { type EasyAuthFrontDoor, NONCE_COOKIE, SESSION_COOKIE, startEasyAuthFrontDoor } from './easy-auth-front-door'
 
 let emulator: EntraEmulator
 let frontDoor: EasyAuthFrontDoor
@@ -37,18 +37,30 @@ afterAll(async () => {
   await emulator?.close()
 })
 
-/** Plays the browser: /.auth/login/aad → the emulator's sign-in page → the callback; returns the session cookie. */
-async function signIn(user: { username: string; password: string }, returnTo = '/'): Promise<string> {
+/** The `name=value` pairs a response sets. */
+function setCookies(response: Response): string[] {
+  return response.headers.getSetCookie().map((line) => line.split(';')[0] as string)
+}
+
+/** Starts a sign-in: the authorize URL and the nonce cookie the browser keeps for the callback. */
+async function startSignIn(returnTo = '/'): Promise<{ authorize: string; nonce: string; location: string }> {
   const start = await fetch(`${frontDoor.url}/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(returnTo)}`, { redirect: 'manual' })
   expect(start.status).toBe(302)
-  const authorize = start.headers.get('location') as string
+  const nonce = setCookies(start).find((pair) => pair.startsWith(`${NONCE_COOKIE}=`)) as string
+  expect(nonce).toMatch(new RegExp(`^${NONCE_COOKIE}=[\\w-]{32}$`))
+  return { authorize: start.headers.get('location') as string, nonce, location: '' }
+}
+
+/** Plays the browser: /.auth/login/aad → the emulator's sign-in page → the callback; returns the session cookie. */
+async function signIn(user: { username: string; password: string }, returnTo = '/', expectedReturn = returnTo): Promise<string> {
+  const { authorize, nonce } = await startSignIn(returnTo)
   expect(authorize).toMatch(/code_challenge_method=S256/)
   const signedIn = await emulator.signInAtAuthorize(authorize, user)
   expect(signedIn.location).toMatch(/\/\.auth\/login\/aad\/callback\?code=/)
-  const callback = await fetch(signedIn.location as string, { redirect: 'manual' })
+  const callback = await fetch(signedIn.location as string, { redirect: 'manual', headers: { cookie: nonce } })
   expect(callback.status).toBe(302)
-  expect(callback.headers.get('location')).toBe(returnTo)
-  const cookie = /^([^;]+)/.exec(callback.headers.get('set-cookie') ?? '')?.[1] as string
+  expect(callback.headers.get('location')).toBe(expectedReturn)
+  const cookie = setCookies(callback).find((pair) => pair.startsWith(`${SESSION_COOKIE}=`)) as string
   expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=`))
   return cookie
 }
@@ -118,13 +130,46 @@ describe('emulated Easy Auth front door', () => {
 
   it('refuses an unknown state, never redirects off-site, and logs out', async () => {
     expect((await fetch(`${frontDoor.url}/.auth/login/aad/callback?code=x&state=forged`)).status).toBe(400)
-    const start = await fetch(`${frontDoor.url}/.auth/login/aad?post_login_redirect_uri=//evil.example/`, { redirect: 'manual' })
-    const signedIn = await emulator.signInAtAuthorize(start.headers.get('location') as string, ada)
-    const callback = await fetch(signedIn.location as string, { redirect: 'manual' })
-    expect(callback.headers.get('location')).toBe('/')
-    const cookie = /^([^;]+)/.exec(callback.headers.get('set-cookie') ?? '')?.[1] as string
+    const cookie = await signIn(ada, '//evil.example/', '/')
     const logout = await fetch(`${frontDoor.url}/.auth/logout`, { headers: { cookie }, redirect: 'manual' })
     expect(logout.headers.get('set-cookie')).toMatch(/Max-Age=0/)
     expect((await fetch(`${frontDoor.url}/.auth/me`, { headers: { cookie } })).status).toBe(401)
+  })
+
+  it('never redirects off-site, for any way a browser reads a path as another host (tab, newline, backslash, dot segments)', async () => {
+    const attacks = [
+      '//evil.example/',
+      '/\t/evil.example/',
+      '/\n/evil.example/',
+      '/\r\n/evil.example',
+      '/\\evil.example',
+      '/\t\\evil.example',
+      '/.//evil.example',
+      '/a/..//evil.example',
+      'https://evil.example/',
+      '\\/evil.example',
+    ]
+    for (const attack of attacks) {
+      const logout = await fetch(`${frontDoor.url}/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(attack)}`, { redirect: 'manual' })
+      expect(logout.status, JSON.stringify(attack)).toBe(302)
+      // Resolved as a browser resolves Location.
+      expect(new URL(logout.headers.get('location') as string, frontDoor.url).origin, JSON.stringify(attack)).toBe(frontDoor.url)
+    }
+    await signIn(ada, '/\t/evil.example/', '/')
+    // A path of the site stays as it is.
+    await signIn(ada, '/vms?group=a%2Fb#top', '/vms?group=a%2Fb#top')
+  })
+
+  it('login CSRF: a callback of a sign-in started in another browser (no or another nonce cookie) signs nobody in, and its code is not redeemed', async () => {
+    const attacker = await startSignIn('/')
+    const other = await startSignIn('/')
+    const signedIn = await emulator.signInAtAuthorize(attacker.authorize, ada)
+    const sessions = frontDoor.sessionCount
+    for (const cookie of [undefined, other.nonce]) {
+      const callback = await fetch(signedIn.location as string, { redirect: 'manual', headers: cookie === undefined ? {} : { cookie } })
+      expect(callback.status).toBe(400)
+      expect(setCookies(callback).some((pair) => pair.startsWith(`${SESSION_COOKIE}=`))).toBe(false)
+      expect(frontDoor.sessionCount).toBe(sessions)
+    }
   })
 })

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -52,6 +52,11 @@ export interface EasyAuthFrontDoor {
 
 /** The platform's session cookie name. */
 export const SESSION_COOKIE = 'AppServiceAuthSession'
+/**
+ * The cookie that binds a sign-in to the browser that started it (as the platform's nonce cookie does): a callback
+ * URL (code + state) of someone else's sign-in, opened in a victim's browser, does not sign the victim in as them.
+ */
+export const NONCE_COOKIE = 'AppServiceAuthNonce'
 const MAX_SESSIONS = 1000
 const MAX_PENDING = 1000
 const PENDING_LIFETIME_MS = 10 * 60_000
@@ -67,6 +72,8 @@ interface Session {
 
 interface PendingSignIn {
   verifier: string
+  /** The value of the browser's {@link NONCE_COOKIE}, set when this sign-in started. */
+  nonce: string
   returnTo: string
   createdAt: number
 }
@@ -95,9 +102,16 @@ function decodeClaims(jwt: string | undefined): Record<string, unknown> {
   }
 }
 
-/** A relative path of this site only (no `//host`, no scheme): no open redirect. */
-function localPath(value: string | null): string {
-  return value?.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/'
+/**
+ * A path of this site only, as a browser will read it: no open redirect. The value is parsed the way browsers parse
+ * a `Location` (tabs and newlines dropped, `\\` read as `/`, dot segments removed), so `/\t/evil.example`,
+ * `/\\evil.example` or `/.//evil.example` (all `//evil.example` to a browser) become `/`.
+ */
+function localPath(value: string | null, origin: string): string {
+  if (!value?.startsWith('/') || !URL.canParse(value, origin)) return '/'
+  const target = new URL(value, origin)
+  const path = `${target.pathname}${target.search}${target.hash}`
+  return target.origin === origin && !path.startsWith('//') ? path : '/'
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -106,6 +120,12 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     if (key === name) return rest.join('=')
   }
   return undefined
+}
+
+function sameText(left: string, right: string): boolean {
+  const a = Buffer.from(left)
+  const b = Buffer.from(right)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 function withoutCookie(header: string | undefined, name: string): string | undefined {
@@ -195,7 +215,8 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
     const state = base64Url(randomBytes(24))
     const verifier = base64Url(randomBytes(32))
     if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string)
-    pending.set(state, { verifier, returnTo, createdAt: Date.now() })
+    const nonce = base64Url(randomBytes(24))
+    pending.set(state, { verifier, nonce, returnTo, createdAt: Date.now() })
     const query = new URLSearchParams({
       client_id: (client as FrontDoorClient).clientId,
       response_type: 'code',
@@ -206,15 +227,22 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
       code_challenge: base64Url(createHash('sha256').update(verifier).digest()),
       code_challenge_method: 'S256',
     })
-    redirect(response, `${authority}/authorize?${query}`)
+    redirect(response, `${authority}/authorize?${query}`, {
+      'set-cookie': `${NONCE_COOKIE}=${nonce}; Path=/.auth; HttpOnly; SameSite=Lax; Max-Age=${PENDING_LIFETIME_MS / 1000}`,
+    })
   }
 
-  async function finishSignIn(url: URL, response: ServerResponse): Promise<void> {
+  async function finishSignIn(url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const state = url.searchParams.get('state') ?? ''
     const signIn = pending.get(state)
     pending.delete(state)
     if (signIn === undefined || Date.now() - signIn.createdAt > PENDING_LIFETIME_MS) {
       return sendJson(response, 400, { error: 'the sign-in is unknown or expired: start again at /.auth/login/aad' })
+    }
+    const nonce = cookieValue(request.headers.cookie, NONCE_COOKIE)
+    if (nonce === undefined || !sameText(nonce, signIn.nonce)) {
+      // Login CSRF: this callback belongs to a sign-in another browser started; its code is never redeemed here.
+      return sendJson(response, 400, { error: 'this sign-in was started in another browser: start again at /.auth/login/aad' })
     }
     const code = url.searchParams.get('code')
     if (code === null) {
@@ -225,7 +253,9 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
     const id = base64Url(randomBytes(32))
     if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string)
     sessions.set(id, sessionFrom(answer))
-    redirect(response, signIn.returnTo, { 'set-cookie': `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` })
+    redirect(response, signIn.returnTo, {
+      'set-cookie': [`${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`, `${NONCE_COOKIE}=; Path=/.auth; HttpOnly; SameSite=Lax; Max-Age=0`],
+    })
   }
 
   function identityHeaders(session: Session): Record<string, string> {
@@ -249,7 +279,7 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
       if (name.startsWith('x-ms-') || HOP_BY_HOP.has(name)) continue
       headers[name] = value
     }
-    const cookie = withoutCookie(request.headers.cookie, SESSION_COOKIE)
+    const cookie = withoutCookie(withoutCookie(request.headers.cookie, SESSION_COOKIE), NONCE_COOKIE)
     if (cookie === undefined) delete headers.cookie
     else headers.cookie = cookie
     if (session !== undefined) Object.assign(headers, identityHeaders(session))
@@ -274,9 +304,9 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
     const session = sessionId === undefined ? undefined : sessions.get(sessionId)
     switch (url.pathname) {
       case '/.auth/login/aad':
-        return startSignIn(response, localPath(url.searchParams.get('post_login_redirect_uri')))
+        return startSignIn(response, localPath(url.searchParams.get('post_login_redirect_uri'), origin))
       case redirectPath:
-        return finishSignIn(url, response)
+        return finishSignIn(url, request, response)
       case '/.auth/me':
         if (session === undefined) return sendJson(response, 401, { error: 'not signed in' })
         return sendJson(response, 200, [
@@ -302,7 +332,7 @@ export async function startEasyAuthFrontDoor(options: EasyAuthFrontDoorOptions):
       }
       case '/.auth/logout':
         if (sessionId !== undefined) sessions.delete(sessionId)
-        return redirect(response, localPath(url.searchParams.get('post_logout_redirect_uri')), {
+        return redirect(response, localPath(url.searchParams.get('post_logout_redirect_uri'), origin), {
           'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
         })
     }
