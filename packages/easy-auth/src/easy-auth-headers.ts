@@ -74,6 +74,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * @throws AzcredError AZCRED_CONFIG_INVALID when `request` is none of the supported shapes.
  */
 export function headerReader(request: EasyAuthRequest): HeaderReader {
+  // A Node IncomingMessage (Express's and Fastify's too, under `raw`) joins a repeated header into one string
+  // ("a, b") in `headers`; `headersDistinct` keeps each value, so a repeated header is seen and refused.
+  const distinct = distinctHeaders(request) ?? (isObject(request) ? distinctHeaders((request as { raw?: unknown }).raw) : undefined)
+  if (distinct !== undefined) return recordReader(distinct)
   let source: unknown = request
   // At most two hops: c.req → raw (Request) → headers.
   for (let hop = 0; hop < 2 && !isHeadersLike(source) && isObject(source); hop++) {
@@ -92,7 +96,17 @@ export function headerReader(request: EasyAuthRequest): HeaderReader {
       'request must be a Node IncomingMessage, a Fetch Request or Headers, a framework request with headers, or a plain header record',
     )
   }
-  const record = source as HeaderRecord
+  return recordReader(source as HeaderRecord)
+}
+
+/** Node's `IncomingMessage.headersDistinct` (every value of every header, names in lower case), when `value` has one. */
+function distinctHeaders(value: unknown): HeaderRecord | undefined {
+  if (!isObject(value)) return undefined
+  const distinct = (value as { headersDistinct?: unknown }).headersDistinct
+  return isObject(distinct) && !Array.isArray(distinct) ? (distinct as HeaderRecord) : undefined
+}
+
+function recordReader(record: HeaderRecord): HeaderReader {
   return (name) => {
     const wanted = name.toLowerCase()
     let found: string | undefined

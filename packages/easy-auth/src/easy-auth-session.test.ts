@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { inspect } from 'node:util'
 import { AzcredError } from '@azcred/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -91,6 +91,36 @@ describe('request shapes and header cases', () => {
     expect(caught(() => readEasyAuthSession(twice, { trustHeaders: true })).message).toMatch(/X-MS-TOKEN-AAD-ACCESS-TOKEN more than once/)
     const array = { ...lowerCase(headers), 'x-ms-client-principal-id': [USER_OID, 'aaaaaaaa-0000-0000-0000-000000000000'] }
     expect(caught(() => readEasyAuthSession(array, { trustHeaders: true })).code).toBe('AZCRED_RESPONSE_INVALID')
+  })
+
+  it('refuses a header a real Node IncomingMessage received twice (Node joins it into "a, b" in request.headers), also under Fastify-style raw', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const received = new Promise<IncomingMessage>((resolve) =>
+        server.once('request', (request: IncomingMessage, response) => {
+          resolve(request)
+          response.end('ok')
+        }),
+      )
+      const { port } = server.address() as AddressInfo
+      const lines = Object.entries(lowerCase(headers)).map(([name, value]) => `${name}: ${value}`)
+      lines.push('X-MS-CLIENT-PRINCIPAL-NAME: mallory@contoso.onmicrosoft.com')
+      const socket = connect({ host: '127.0.0.1', port }, () =>
+        socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`),
+      )
+      socket.on('error', () => {})
+      const request = await received
+      socket.destroy()
+      expect(request.headers['x-ms-client-principal-name']).toBe('ada@contoso.onmicrosoft.com, mallory@contoso.onmicrosoft.com')
+      for (const shape of [request, { headers: request.headers, raw: request }]) {
+        expect(caught(() => readEasyAuthSession(shape as never, { trustHeaders: true })).message).toMatch(/X-MS-CLIENT-PRINCIPAL-NAME more than once/)
+        expect(caught(() => readEasyAuthPrincipal(shape as never, { trustHeaders: true })).code).toBe('AZCRED_RESPONSE_INVALID')
+      }
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('refuses something that is not a request', () => {
