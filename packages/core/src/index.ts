@@ -58,7 +58,7 @@ export type { ManagedCredentialOptions, TokenManagerStartOptions } from './token
 export { TokenManager } from './token-manager'
 export type { TokenResponse } from './token-response'
 export { MAX_ACCESS_TOKEN_LENGTH, MAX_TOKEN_LIFETIME_MS, MIN_TOKEN_LIFETIME_MS, parseTokenResponse, toAccessToken } from './token-response'
-export type { InteractiveSignIn, UserCredentialOptions, UserTokenLifecycleConfig } from './user-token-lifecycle'
+export type { InteractiveSignIn, SignOutOptions, UserCredentialOptions, UserTokenLifecycleConfig } from './user-token-lifecycle'
 export { USER_SCOPES, UserTokenLifecycle } from './user-token-lifecycle'
 export type { AuthorityHostOptions } from './validate'
 export {
