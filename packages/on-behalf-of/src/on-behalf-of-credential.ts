@@ -120,6 +120,18 @@ const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 let defaultUserCache: OnBehalfOfUserCache | undefined
 
+// A number per app (authority host and client id), so a user's key in the store is short: `${number} ${account}`.
+const appIds = new Map<string, number>()
+const MAX_APP_IDS = 10_000
+function appId(authorityHost: string, clientId: string): number | string {
+  const app = JSON.stringify([authorityHost, clientId])
+  const id = appIds.get(app)
+  if (id !== undefined) return id
+  if (appIds.size >= MAX_APP_IDS) return app // past the bound, the app itself (a JSON array: never a number)
+  appIds.set(app, appIds.size)
+  return appIds.size - 1
+}
+
 // Store keys without the account, interned: every user of an app asking for the same scopes shares one string.
 const shortKeys = new Map<string, string>()
 const MAX_SHORT_KEYS = 1_000
@@ -269,7 +281,7 @@ export class OnBehalfOfCredential implements TokenCredential {
   readonly #app: readonly [string, string]
   /** `obo:<base64url SHA-256 of the user token>`, once getToken computed it. */
   #account: string | undefined
-  /** The user's key in the shared store: authority, client id and account (JSON, unambiguous). */
+  /** The user's key in the shared store: the app's number (authority and client id) and the account. */
   #user: string | undefined
   #userReady: Promise<void> | undefined
 
@@ -405,7 +417,7 @@ export class OnBehalfOfCredential implements TokenCredential {
     if (this.#user !== undefined) return this.#lifecycle.getToken(scopes, options)
     this.#userReady ??= assertionAccount(this.#assertion).then((account) => {
       this.#account = account
-      this.#user = JSON.stringify([...this.#app, account])
+      this.#user = `${appId(...this.#app)} ${account}`
     })
     return this.#userReady.then(() => this.#lifecycle.getToken(scopes, options))
   }
