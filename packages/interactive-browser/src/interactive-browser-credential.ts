@@ -36,7 +36,7 @@ export interface InteractiveBrowserCredentialOptions extends UserCredentialOptio
   /**
    * The loopback redirect URI the browser returns to: `http://localhost` (default: a random free port),
    * or a fixed port and path such as `http://localhost:44300/reply` (register it on the app). Bound to
-   * the loopback interface only (127.0.0.1, or ::1 for `http://[::1]`).
+   * the loopback interface only: 127.0.0.1 and ::1 on the same port for `localhost` (a browser may try either), 127.0.0.1 or ::1 alone for `http://127.0.0.1` / `http://[::1]`.
    */
   redirectUri?: string | (() => string)
   /** Pre-fills the username on the sign-in page (`login_hint`). */

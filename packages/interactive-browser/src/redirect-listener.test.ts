@@ -211,6 +211,39 @@ describe('RedirectListener', () => {
     expect(await isListening(port)).toBe(false)
   }, 10_000)
 
+  it('http://localhost holds its port on ::1 too (a browser may try ::1 first): no other program can take [::1]:<port> and receive the redirect', async () => {
+    const { listener, port } = await start('http://localhost/reply')
+    const waiting = observe(listener.wait('s', 10_000, undefined))
+    expect(await isListening(port, '::1')).toBe(true)
+    const squatter: Server = createServer()
+    const taken = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      squatter.once('error', resolve)
+      squatter.listen({ host: '::1', port, exclusive: true }, () => resolve(undefined))
+    })
+    if (taken === undefined) await new Promise((resolve) => squatter.close(resolve))
+    expect(taken?.code).toBe('EADDRINUSE')
+    // The redirect arriving on ::1 is the same listener's.
+    const answer = await fetch(`http://[::1]:${port}/reply?code=c&state=s`)
+    expect(answer.status).toBe(200)
+    await expect(waiting).resolves.toEqual({ code: 'c' })
+    expect(await isListening(port, '::1')).toBe(false)
+    expect(await isListening(port)).toBe(false)
+  })
+
+  it('a fixed localhost port already taken on ::1 by another program: AZCRED_CONFIG_INVALID naming [::1]:<port>, nothing left listening', async () => {
+    const squatter: Server = createServer()
+    await new Promise<void>((resolve) => squatter.listen({ host: '::1', port: 0, exclusive: true }, resolve))
+    const { port } = squatter.address() as { port: number }
+    try {
+      const error = await RedirectListener.start(parseLoopbackRedirectUri(`http://localhost:${port}/reply`)).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({ code: 'AZCRED_CONFIG_INVALID' })
+      expect((error as Error).message).toContain(`port ${port} is already in use on [::1]:${port}`)
+      expect(await isListening(port)).toBe(false)
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve))
+    }
+  })
+
   it('a port in use: AZCRED_CONFIG_INVALID naming the port', async () => {
     const blocker: Server = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))

@@ -11,7 +11,7 @@ const DEFAULT_ERROR = 'Authentication failed. You can close this window and retu
 export interface LoopbackRedirect {
   /** `localhost`, `127.0.0.1` or `[::1]`, as written (sent to Entra as written). */
   hostname: string
-  /** The interface bound: 127.0.0.1 or ::1 (loopback only, never 0.0.0.0). */
+  /** The interface bound: 127.0.0.1 or ::1 (loopback only, never 0.0.0.0); for `localhost` ::1 is held on the same port too. */
   bindAddress: string
   /** The port asked for; 0 = a random free one. */
   port: number
@@ -67,15 +67,19 @@ export interface AcceptedRedirect {
  */
 export class RedirectListener {
   readonly #server: Server
+  /** The same port on ::1, for a `localhost` redirect URI (undefined without IPv6, or for 127.0.0.1 / [::1]). */
+  readonly #v6: Server | undefined
   readonly #redirect: LoopbackRedirect
   readonly #pages: RedirectPages
   #state = ''
   #settle: ((outcome: { code: string } | { error: unknown }) => void) | undefined
   #closed: Promise<void> | undefined
-  #port = 0
+  readonly #port: number
 
-  private constructor(server: Server, redirect: LoopbackRedirect, pages: RedirectPages) {
+  private constructor(server: Server, v6: Server | undefined, redirect: LoopbackRedirect, pages: RedirectPages, port: number) {
     this.#server = server
+    this.#v6 = v6
+    this.#port = port
     this.#redirect = redirect
     this.#pages = pages
   }
@@ -85,26 +89,34 @@ export class RedirectListener {
    * @throws AzcredError AZCRED_CONFIG_INVALID when the port is already in use (naming it) or cannot be bound.
    */
   static async start(redirect: LoopbackRedirect, pages: RedirectPages = {}): Promise<RedirectListener> {
-    const server = createServer()
-    const listener = new RedirectListener(server, redirect, pages)
-    server.on('request', (request, response) => listener.#handle(request, response))
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        const where = `${redirect.bindAddress === '::1' ? '[::1]' : redirect.bindAddress}:${redirect.port}`
-        reject(
-          new AzcredError(
-            'AZCRED_CONFIG_INVALID',
-            error.code === 'EADDRINUSE'
-              ? `redirectUri port ${redirect.port} is already in use on ${where}: close the program listening there, or use another port in redirectUri (registered on the app), or http://localhost for a random free port`
-              : `cannot listen for the sign-in redirect on ${where} (${error.code ?? 'error'}): use another port in redirectUri, or http://localhost for a random free port`,
-          ),
-        )
-      })
-      server.listen({ host: redirect.bindAddress, port: redirect.port, exclusive: true }, () => resolve())
-    })
-    server.on('error', () => {}) // after listen: errors end in close()
-    listener.#port = (server.address() as AddressInfo).port
-    return listener
+    // With `localhost` a browser may connect to ::1 first: the port is held there too, so that no other local
+    // program can listen on [::1]:<port> and receive the redirect (and show its own page). A random port that is
+    // taken on ::1 is chosen again; without IPv6 on this machine, 127.0.0.1 alone is enough.
+    for (let attempt = 1; ; attempt++) {
+      const server = createServer()
+      const failed = await bind(server, redirect.bindAddress, redirect.port)
+      if (failed !== undefined) throw bindError(failed, redirect.bindAddress, redirect.port)
+      const port = (server.address() as AddressInfo).port
+      let v6: Server | undefined
+      if (redirect.hostname === 'localhost') {
+        v6 = createServer()
+        const failedV6 = await bind(v6, '::1', port)
+        if (failedV6 !== undefined) {
+          v6 = undefined
+          if (failedV6.code !== 'EADDRNOTAVAIL' && failedV6.code !== 'EAFNOSUPPORT') {
+            await new Promise((resolve) => server.close(resolve))
+            if (failedV6.code === 'EADDRINUSE' && redirect.port === 0 && attempt < 5) continue
+            throw bindError(failedV6, '::1', port)
+          }
+        }
+      }
+      const listener = new RedirectListener(server, v6, redirect, pages, port)
+      for (const each of [server, v6]) {
+        each?.on('request', (request, response) => listener.#handle(request, response))
+        each?.on('error', () => {}) // after listen: errors end in close()
+      }
+      return listener
+    }
   }
 
   /** The redirect URI to send to Entra: as configured, with the port actually bound. */
@@ -120,7 +132,7 @@ export class RedirectListener {
 
   /** True while the listener holds its port. */
   get listening(): boolean {
-    return this.#server.listening
+    return this.#server.listening || this.#v6?.listening === true
   }
 
   /**
@@ -165,11 +177,17 @@ export class RedirectListener {
   /** Stops listening and ends every connection; resolves when the port is free. Safe to call twice. */
   close(): Promise<void> {
     this.#settle?.({ error: new AzcredError('AZCRED_ABORTED', 'the browser sign-in listener was closed') })
-    this.#closed ??= new Promise<void>((resolve) => {
-      this.#server.close(() => resolve())
-      // Let the last page reach the browser, then end every kept-alive socket.
-      setImmediate(() => this.#server.closeAllConnections())
-    })
+    this.#closed ??= Promise.all(
+      [this.#server, this.#v6].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (server === undefined) return resolve()
+            server.close(() => resolve())
+            // Let the last page reach the browser, then end every kept-alive socket.
+            setImmediate(() => server.closeAllConnections())
+          }),
+      ),
+    ).then(() => undefined)
     return this.#closed
   }
 
@@ -223,6 +241,27 @@ export class RedirectListener {
     }
     return [200, 'Signed in', this.#pages.successMessage ?? DEFAULT_SUCCESS, { code }]
   }
+}
+
+/** Listens on host:port; resolves with the error when that fails. */
+function bind(server: Server, host: string, port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    server.once('error', resolve)
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', resolve)
+      resolve(undefined)
+    })
+  })
+}
+
+function bindError(error: NodeJS.ErrnoException, host: string, port: number): AzcredError {
+  const where = `${host === '::1' ? '[::1]' : host}:${port}`
+  return new AzcredError(
+    'AZCRED_CONFIG_INVALID',
+    error.code === 'EADDRINUSE'
+      ? `redirectUri port ${port} is already in use on ${where}: close the program listening there, or use another port in redirectUri (registered on the app), or http://localhost for a random free port`
+      : `cannot listen for the sign-in redirect on ${where} (${error.code ?? 'error'}): use another port in redirectUri, or http://localhost for a random free port`,
+  )
 }
 
 /** Entra's `error` on the redirect as an AzcredError: `access_denied` (the user cancelled or declined) → AZCRED_AUTHENTICATION_CANCELLED. */
