@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { type EntraEmulator, startEntraEmulator } from '@azcred/entra-emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EasyAuthFrontDoor, NONCE_COOKIE, SESSION_COOKIE, startEasyAuthFrontDoor } from './easy-auth-front-door'
@@ -171,5 +171,34 @@ describe('emulated Easy Auth front door', () => {
       expect(setCookies(callback).some((pair) => pair.startsWith(`${SESSION_COOKIE}=`))).toBe(false)
       expect(frontDoor.sessionCount).toBe(sessions)
     }
+  })
+
+  it('strips X-MS-* headers sent raw in any letter case and several times (signed in: only the front door\'s values reach the app)', async () => {
+    const cookie = await signIn(ada)
+    const { hostname, port } = new URL(frontDoor.url)
+    const forged = [
+      'X-MS-TOKEN-AAD-ACCESS-TOKEN: forged.one.token',
+      'x-ms-token-aad-access-token: forged.two.token',
+      'X-Ms-Client-Principal-Name: mallory',
+      'x-MS-CLIENT-principal-name: mallory2',
+      'X-MS-CLIENT-PRINCIPAL-ID: 00000000-0000-0000-0000-000000000000',
+      'X-MS-CLIENT-PRINCIPAL: eyJjbGFpbXMiOltdfQ==',
+      'X-MS-Anything-Else: 1',
+    ]
+    seen = []
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () =>
+        socket.write(`GET /public HTTP/1.1\r\nHost: ${hostname}:${port}\r\nCookie: ${cookie}\r\n${forged.join('\r\n')}\r\nConnection: close\r\n\r\n`),
+      )
+      socket.on('data', () => {})
+      socket.on('close', () => resolve())
+      socket.on('error', reject)
+    })
+    const headers = seen[0] as IncomingHttpHeaders
+    expect(headers['x-ms-token-aad-access-token']).toMatch(/^eyJ/)
+    expect(headers['x-ms-token-aad-access-token']).not.toMatch(/forged/)
+    expect(headers['x-ms-client-principal-name']).toBe(ada.username)
+    expect(headers['x-ms-client-principal-id']).not.toBe('00000000-0000-0000-0000-000000000000')
+    expect(headers['x-ms-anything-else']).toBeUndefined()
   })
 })
