@@ -173,7 +173,7 @@ describe('emulated Easy Auth front door', () => {
     }
   })
 
-  it('strips X-MS-* headers sent raw in any letter case and several times (signed in: only the front door\'s values reach the app)', async () => {
+  it("strips X-MS-* headers sent raw in any letter case and several times (signed in: only the front door's values reach the app)", async () => {
     const cookie = await signIn(ada)
     const { hostname, port } = new URL(frontDoor.url)
     const forged = [
