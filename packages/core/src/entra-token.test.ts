@@ -238,7 +238,15 @@ describe('requestClientCredentialsToken', () => {
     return requestClientCredentialsToken({
       authorityHost: emulator.authorityHost,
       clientId: app.clientId,
-      request: { scopes: ['https://vault.azure.net/.default'], tenantId: app.tenantId, claims: undefined, enableCae: false, timeoutMs: undefined, background: false, ...request },
+      request: {
+        scopes: ['https://vault.azure.net/.default'],
+        tenantId: app.tenantId,
+        claims: undefined,
+        enableCae: false,
+        timeoutMs: undefined,
+        background: false,
+        ...request,
+      },
       clientAuthentication: { client_secret: app.clientSecret },
       fetch: emulator.fetch,
     })

@@ -60,7 +60,12 @@ describe('emulated Resource Manager', () => {
       await emulator.fetch(`${emulator.url}/${app.tenantId}/oauth2/v2.0/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://management.azure.com/.default' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: app.clientId,
+          client_secret: app.clientSecret,
+          scope: 'https://management.azure.com/.default',
+        }).toString(),
       })
     ).json()) as { access_token: string }
     expect((await list('/resourcegroups', appToken.access_token)).status).toBe(403)
