@@ -530,7 +530,9 @@ export class TokenLifecycle {
           throw new AzcredError('AZCRED_RESPONSE_INVALID', 'the token expires within refresh.clockSkewMs: check its source or lower clockSkewMs')
         }
         entry.blocked.until = 0
-        if (partition) this.#cache(request, partition, token, response as TokenResponse)
+        // Awaited (bounded by TOKEN_CACHE_TIMEOUT_MS, never rejects): a process that exits right after
+        // getToken must find its token in a persistent cache next time.
+        if (partition) await this.#cache(request, partition, token, response as TokenResponse)
         return { token, attempts: attempt }
       } catch (error) {
         const { code, status, retryAfterMs: asked } = error as Partial<TokenRequestError>
