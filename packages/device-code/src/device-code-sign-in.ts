@@ -5,7 +5,6 @@ import {
   isTransient,
   requestTokenGrant,
   sendJsonRequest,
-  serverText,
   type TokenRequest,
   TokenRequestError,
   type TokenResponse,
@@ -19,9 +18,16 @@ import {
 export interface DeviceCodeInfo {
   /** The short code the user enters (not a secret: it is shown on screen). */
   userCode: string
-  /** The page where the user enters the code, such as `https://microsoft.com/devicelogin`. */
+  /**
+   * The page where the user enters the code, such as `https://microsoft.com/devicelogin`: always `https:`
+   * (plain `http:` only on a loopback host, a local emulator), printable ASCII, no user:password.
+   */
   verificationUri: string
-  /** Entra ID's instruction for the user, with the page and the code (localised by Entra). */
+  /**
+   * Entra ID's instruction for the user, with the page and the code (localised by Entra): at most 1000
+   * characters, without control or format characters (no terminal escape sequences, line breaks or bidi
+   * overrides). When Entra's text does not name this `verificationUri` and `userCode`, azcred's own English one.
+   */
   message: string
   /** When the code stops working. */
   expiresOn: Date
@@ -84,6 +90,25 @@ function sleep(ms: number, signal: AbortSignalLike | undefined): Promise<void> {
   })
 }
 
+/** Hosts where a plain-http verification page is accepted (a local emulator). */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
+
+/**
+ * Server text as it may reach a terminal: letters, marks, numbers, punctuation, symbols and spaces of any
+ * script (Entra localises the message), with every control and format character removed (ESC and C1
+ * escape sequences, line breaks, bidi overrides, zero-width characters) and at most `max` characters.
+ */
+function displayText(value: unknown, max: number): string {
+  if (typeof value !== 'string') return ''
+  const text = value
+    .slice(0, max * 2)
+    .replace(/[^\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]/gu, '')
+    .replace(/\p{Zs}+/gu, ' ')
+    .trim()
+  // Cut by code point: never half of a surrogate pair.
+  return Array.from(text).slice(0, max).join('')
+}
+
 /** A number of seconds from a server field (a number or a numeric string), or undefined. */
 function seconds(value: unknown): number | undefined {
   const number = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value
@@ -108,7 +133,10 @@ function readDeviceAuthorization(body: Record<string, unknown>, startedAt: numbe
   let verificationUri: string | undefined
   try {
     const url = typeof uri === 'string' && uri.length <= 2048 ? new URL(uri) : undefined
-    if (url !== undefined && (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password) verificationUri = url.href
+    // https, or http on a loopback host only (a local emulator): a plain-http page elsewhere is where a
+    // network attacker would send the user to type the code.
+    const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK.test(url.hostname))
+    if (url !== undefined && secure && !url.username && !url.password) verificationUri = url.href
   } catch {}
   if (verificationUri === undefined || /[^!-~]/.test(verificationUri)) throw invalid('verification_uri')
   const expiresIn = seconds(body.expires_in)
@@ -118,8 +146,12 @@ function readDeviceAuthorization(body: Record<string, unknown>, startedAt: numbe
   // At least 50 ms (a fast test server), at most 60 s between polls.
   const intervalMs = interval === undefined ? DEFAULT_INTERVAL_MS : Math.min(60_000, Math.max(50, Math.round(interval * 1000)))
   const expiresAt = startedAt + expiresIn * 1000
+  // Entra's (localised) message, only when it names this page and this code; else one that does.
+  const entraMessage = displayText(body.message, 1000)
   const message =
-    serverText(body.message, 1000) || `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`
+    entraMessage !== '' && entraMessage.includes(userCode) && (entraMessage.includes(verificationUri) || entraMessage.includes(`${uri}`))
+      ? entraMessage
+      : `To sign in, use a web browser to open the page ${verificationUri} and enter the code ${userCode} to authenticate.`
   return { deviceCode, intervalMs, expiresAt, info: { userCode, verificationUri, message, expiresOn: new Date(expiresAt) } }
 }
 
