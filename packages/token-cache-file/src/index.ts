@@ -1,6 +1,6 @@
 export type { AzcredConfig, AzcredDefaults, ReadAzcredConfigOptions } from './azcred-config'
 export { AZCRED_FLOWS, azcredConfigPath, azcredDefaults, ENV_AZCRED_CONFIG, readAzcredConfig } from './azcred-config'
 export type { FileTokenCacheEvent, FileTokenCacheOptions, MovedAsideReason, ScrubOptions, TokenCachePersistenceOptions } from './token-cache-file'
-export { FileTokenCache, persistentTokenCache, TOKEN_CACHE_FILE_VERSION } from './token-cache-file'
+export { FileTokenCache, MAX_MOVED_ASIDE_FILES, persistentTokenCache, TOKEN_CACHE_FILE_VERSION } from './token-cache-file'
 export type { TokenCacheKeySource } from './token-cache-file-key'
 export { ENV_TOKEN_CACHE_KEY, KEYRING_SERVICE } from './token-cache-file-key'

@@ -179,6 +179,35 @@ export async function moveAside(path: string): Promise<string> {
   return target
 }
 
+/**
+ * Keeps the `keep` newest files moved aside beside `path` (by the time their content was last written) and
+ * removes the others, so a cache that keeps being damaged (two processes with different keys taking turns)
+ * cannot fill the disk. Returns how many were removed.
+ */
+export async function pruneMovedAside(path: string, keep: number): Promise<number> {
+  const prefix = `${basename(path)}.corrupt-`
+  const names = (await readdir(dirname(path)).catch(() => [] as string[])).filter((name) => name.startsWith(prefix))
+  if (names.length <= keep) return 0
+  const files = await Promise.all(
+    names.map(async (name) => {
+      const file = join(dirname(path), name)
+      const stats = await lstat(file).catch(() => undefined)
+      return { file, time: stats?.mtimeMs ?? 0 }
+    }),
+  )
+  files.sort((a, b) => b.time - a.time || (a.file < b.file ? 1 : -1))
+  let removed = 0
+  for (const { file } of files.slice(keep)) {
+    await unlink(file).then(
+      () => {
+        removed += 1
+      },
+      () => {},
+    )
+  }
+  return removed
+}
+
 /** The files beside `path` that were moved aside (`.corrupt-…`) or left by a crashed writer (`.tmp`). */
 export async function leftovers(path: string): Promise<string[]> {
   const prefix = `${basename(path)}.`

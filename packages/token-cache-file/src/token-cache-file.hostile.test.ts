@@ -5,7 +5,21 @@
 // file was written by a newer version.
 import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AzcredError } from '@azcred/core'
@@ -180,5 +194,29 @@ describe('scrub() signs out whatever wrote the file', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'cache-scrubbed', path: cache.path }))
     await make().write('k', 'v', Date.now() + HOUR)
     expect(await make().read('k')).toBe('v')
+  })
+})
+
+describe('moved-aside files are bounded', () => {
+  it('two processes with different keys taking turns: at most 5 moved-aside files are kept (the newest), each 0600, and the event says how many older ones went', async () => {
+    process.env[ENV_TOKEN_CACHE_KEY] = randomBytes(32).toString('base64')
+    const events: FileTokenCacheEvent[] = []
+    const first = make({}, events)
+    await first.write('k', 'first', Date.now() + HOUR)
+    process.env[ENV_TOKEN_CACHE_KEY] = randomBytes(32).toString('base64')
+    const second = make({}, events)
+    for (let round = 0; round < 8; round += 1) {
+      await second.write('k', `second-${round}`, Date.now() + HOUR)
+      await first.write('k', `first-${round}`, Date.now() + HOUR)
+    }
+    const moved = events.filter((event) => event.type === 'cache-file-moved-aside')
+    expect(moved).toHaveLength(16)
+    const kept = readdirSync(directory).filter((name) => name.includes('.corrupt-'))
+    expect(kept).toHaveLength(5)
+    // The newest five are those kept.
+    const newest = moved.slice(-5).map((event) => (event as { movedTo: string }).movedTo.split('/').at(-1))
+    expect(kept.sort()).toEqual([...newest].sort())
+    for (const name of kept) expect(statSync(join(directory, name)).mode & 0o777).toBe(0o600)
+    expect(moved.reduce((sum, event) => sum + ((event as { olderRemoved?: number }).olderRemoved ?? 0), 0)).toBe(11)
   })
 })

@@ -8,7 +8,7 @@ import {
   type TokenCache,
   tokenCacheKey,
 } from '@azcred/core'
-import { ensurePrivateDirectory, leftovers, moveAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
+import { ensurePrivateDirectory, leftovers, moveAside, pruneMovedAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
 import { type CacheKey, ENV_TOKEN_CACHE_KEY, environmentKey, fileKey, keyringKey, open, seal, type TokenCacheKeySource } from './token-cache-file-key'
 import { userDirectories } from './token-cache-file-paths'
 
@@ -63,7 +63,14 @@ export type MovedAsideReason = 'unreadable' | 'too-large' | 'key-mismatch' | 'un
  * @public
  */
 export type FileTokenCacheEvent =
-  | { type: 'cache-file-moved-aside'; path: string; movedTo: string; reason: MovedAsideReason }
+  | {
+      type: 'cache-file-moved-aside'
+      path: string
+      movedTo: string
+      reason: MovedAsideReason
+      /** Older moved-aside files removed to keep the newest {@link MAX_MOVED_ASIDE_FILES} (when any were). */
+      olderRemoved?: number
+    }
   | { type: 'cache-file-refused'; path: string; message: string }
   | { type: 'cache-key'; source: TokenCacheKeySource; keyringUnavailable?: string }
   | { type: 'cache-lock-compromised'; path: string }
@@ -77,6 +84,12 @@ export interface ScrubOptions {
   /** Only this account's entries (its `homeAccountId`): tokens, refresh token and saved AuthenticationRecord. Default: everything. */
   account?: string
 }
+
+/**
+ * Most files moved aside kept beside a cache file; at the next move the oldest go (the event says how many).
+ * @public
+ */
+export const MAX_MOVED_ASIDE_FILES = 5
 
 /** The version of the file format this code writes; a newer one is left alone (neither read nor overwritten). */
 export const TOKEN_CACHE_FILE_VERSION = 1
@@ -416,7 +429,12 @@ export class FileTokenCache implements TokenCache {
         }
         if (loaded.problem !== undefined && loaded.problem !== 'newer-version') {
           const movedTo = await moveAside(this.path)
-          this.#emit({ type: 'cache-file-moved-aside', path: this.path, movedTo, reason: loaded.problem })
+          const olderRemoved = await pruneMovedAside(this.path, MAX_MOVED_ASIDE_FILES)
+          this.#emit(
+            olderRemoved === 0
+              ? { type: 'cache-file-moved-aside', path: this.path, movedTo, reason: loaded.problem }
+              : { type: 'cache-file-moved-aside', path: this.path, movedTo, reason: loaded.problem, olderRemoved },
+          )
           loaded = { entries: new Map(), exists: false }
         }
         await change(loaded.entries)
