@@ -167,16 +167,18 @@ export async function benchTokenCacheRedis(row, fmt, benchFolder) {
           await time(() => client.get(name), [])
           await time(() => cache.read(key), [])
         }
-        // Interleaved rounds, so that load from elsewhere hits both alike.
-        for (let round = 0; round < 20; round += 1) {
+        // Interleaved rounds, so that load from elsewhere hits both alike; the fastest round of each is the
+        // least disturbed one (a 2-core machine shared with other work is noisy).
+        for (let round = 0; round < 30; round += 1) {
           await time(() => client.get(name), plain)
           await time(() => cache.read(key), cached)
         }
-        const ratio = median(cached) / median(plain)
+        const best = (values) => Math.min(...values)
+        const ratio = best(cached) / best(plain)
         row(
-          'cached read via Redis cache vs plain GET (us per call, median)',
-          `${fmt(median(cached) * 1000, 1)}`,
-          `GET: ${fmt(median(plain) * 1000, 1)}`,
+          'cached read via Redis cache vs plain GET (us per call, fastest of 30 rounds of 500)',
+          `${fmt(best(cached) * 1000, 1)} (median ${fmt(median(cached) * 1000, 1)})`,
+          `GET: ${fmt(best(plain) * 1000, 1)} (median ${fmt(median(plain) * 1000, 1)})`,
           `${fmt(ratio, 2)}x a GET`,
           '<= 1.5x a plain GET',
           ratio <= 1.5,
