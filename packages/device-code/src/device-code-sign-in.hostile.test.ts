@@ -228,3 +228,62 @@ describe('abort', () => {
     expect(polls).toBe(0)
   })
 })
+
+describe('concurrent callers', () => {
+  it('getToken for three resources at once on a fresh credential: one device code, one prompt, three tokens', async () => {
+    const { startEntraEmulator } = await import('@azcred/entra-emulator')
+    const emulator = await startEntraEmulator({ deviceCodeIntervalSeconds: 0.1 })
+    try {
+      const { clientId } = emulator.registerApp({ publicClient: true })
+      const user = emulator.addUser({ username: 'grace@contoso.onmicrosoft.com' })
+      const prompts: DeviceCodeInfo[] = []
+      const made = new DeviceCodeCredential({
+        tenantId: emulator.tenantId,
+        clientId,
+        authorityHost: emulator.authorityHost,
+        fetch: emulator.fetch,
+        userPromptCallback: (info: DeviceCodeInfo) => void prompts.push(info),
+        extraScopesToConsent: ['https://storage.azure.com/.default', 'https://vault.azure.net/.default'],
+      })
+      const approve = (async () => {
+        const pending = await emulator.deviceCodes.waitForPending({ clientId, timeoutMs: 10_000 })
+        emulator.deviceCodes.approve(pending.userCode, user.username)
+      })()
+      const tokens = await Promise.all([ARM, 'https://storage.azure.com/.default', 'https://vault.azure.net/.default'].map((scope) => made.getToken(scope)))
+      await approve
+      expect(prompts).toHaveLength(1)
+      expect(emulator.requestsTo('/oauth2/v2.0/devicecode')).toHaveLength(1)
+      expect(new Set(tokens.map((token) => token.token)).size).toBe(3)
+    } finally {
+      await (emulator as unknown as { close(): Promise<void> }).close()
+    }
+  })
+})
+
+describe('the time limit holds against a black-holed network', () => {
+  it('signInTimeoutMs ends the sign-in on time even when a poll never answers (no 30 s HTTP timeout past it)', async () => {
+    const prompts: DeviceCodeInfo[] = []
+    const hanging = async (input: string, init?: RequestInit): Promise<Response> => {
+      if (input.includes('/devicecode')) {
+        return new Response(JSON.stringify(answer({ expires_in: 900, interval: 0.05 })), { status: 200, headers: { 'content-type': 'application/json' } })
+      }
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))
+    }
+    const startedAt = Date.now()
+    const error = await failureOf(credential(hanging, prompts, { signInTimeoutMs: 500 }).getToken(ARM))
+    expect(error.code).toBe('AZCRED_TIMEOUT')
+    expect(error.message).toMatch(/signInTimeoutMs/)
+    expect(Date.now() - startedAt).toBeLessThan(2_000)
+  })
+
+  it('signInTimeoutMs also bounds a device code request that never answers', async () => {
+    const prompts: DeviceCodeInfo[] = []
+    const hanging = (_input: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))
+    const startedAt = Date.now()
+    const error = await failureOf(credential(hanging, prompts, { signInTimeoutMs: 500 }).getToken(ARM))
+    expect(error.code).toBe('AZCRED_TIMEOUT')
+    expect(Date.now() - startedAt).toBeLessThan(2_000)
+    expect(prompts).toEqual([])
+  })
+})

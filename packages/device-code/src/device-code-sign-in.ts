@@ -1,6 +1,7 @@
 import {
   type AbortSignalLike,
   AzcredError,
+  DEFAULT_HTTP_TIMEOUT_MS,
   type FetchLike,
   isTransient,
   requestTokenGrant,
@@ -155,11 +156,31 @@ function readDeviceAuthorization(body: Record<string, unknown>, startedAt: numbe
   return { deviceCode, intervalMs, expiresAt, info: { userCode, verificationUri, message, expiresOn: new Date(expiresAt) } }
 }
 
-/** `POST /{tenant}/oauth2/v2.0/devicecode`, retried (bounded) for a network error, a timeout, 429 or 5xx. */
-async function requestDeviceCode(config: DeviceCodeSignInConfig, request: TokenRequest, wait: typeof sleep): Promise<DeviceAuthorization> {
+/** `AZCRED_TIMEOUT` for the sign-in's own time limit. */
+const signInTimedOut = (config: DeviceCodeSignInConfig): AzcredError =>
+  new AzcredError(
+    'AZCRED_TIMEOUT',
+    `${config.credentialName}: the user did not sign in within signInTimeoutMs (${config.signInTimeoutMs} ms): sign in sooner or raise signInTimeoutMs`,
+  )
+
+/** The HTTP timeout of one request: the configured one, never past `deadline` (at least 1 ms). */
+const requestTimeout = (config: DeviceCodeSignInConfig, deadline: number): number =>
+  Math.max(1, Math.min(config.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS, deadline - Date.now()))
+
+/**
+ * `POST /{tenant}/oauth2/v2.0/devicecode`, retried (bounded) for a network error, a timeout, 429 or 5xx;
+ * every attempt and wait ends by `limitDeadline` (signInTimeoutMs), then `AZCRED_TIMEOUT`.
+ */
+async function requestDeviceCode(
+  config: DeviceCodeSignInConfig,
+  request: TokenRequest,
+  wait: typeof sleep,
+  limitDeadline: number,
+): Promise<DeviceAuthorization> {
   const scopes = [...request.scopes, ...config.extraScopesToConsent.filter((scope) => !request.scopes.includes(scope))]
   for (let attempt = 1; ; attempt += 1) {
     const startedAt = Date.now()
+    if (startedAt >= limitDeadline) throw signInTimedOut(config)
     try {
       const { body } = await sendJsonRequest(
         {
@@ -169,12 +190,14 @@ async function requestDeviceCode(config: DeviceCodeSignInConfig, request: TokenR
           body: `${new URLSearchParams({ client_id: config.clientId, scope: scopes.join(' ') })}`,
           endpointName: 'the Entra ID device code endpoint',
         },
-        { fetch: config.fetch, timeoutMs: config.timeoutMs, abortSignal: request.abortSignal },
+        { fetch: config.fetch, timeoutMs: requestTimeout(config, limitDeadline), abortSignal: request.abortSignal },
       )
       return readDeviceAuthorization(body, startedAt)
     } catch (error) {
-      if (attempt >= DEVICE_CODE_REQUEST_ATTEMPTS || !isTransient(error) || request.abortSignal?.aborted) throw error
-      await wait(attempt * 1_000, request.abortSignal)
+      if (request.abortSignal?.aborted) throw error
+      if (Date.now() >= limitDeadline) throw signInTimedOut(config)
+      if (attempt >= DEVICE_CODE_REQUEST_ATTEMPTS || !isTransient(error)) throw error
+      await wait(Math.min(attempt * 1_000, Math.max(0, limitDeadline - Date.now())), request.abortSignal)
     }
   }
 }
@@ -215,10 +238,11 @@ export async function deviceCodeSignIn(config: DeviceCodeSignInConfig, request: 
   const wait = config.sleep ?? sleep
   const signal = request.abortSignal
   const startedAt = Date.now()
-  const authorization = await requestDeviceCode(config, request, wait)
-  const { deviceCode, info } = authorization
   const limit = config.signInTimeoutMs
-  const deadline = Math.min(authorization.expiresAt, limit === undefined ? Number.POSITIVE_INFINITY : startedAt + limit)
+  const limitDeadline = limit === undefined ? Number.POSITIVE_INFINITY : startedAt + limit
+  const authorization = await requestDeviceCode(config, request, wait, limitDeadline)
+  const { deviceCode, info } = authorization
+  const deadline = Math.min(authorization.expiresAt, limitDeadline)
   let promptFailed = false
   const onPromptError = (cause: unknown): void => {
     promptFailed = true
@@ -252,7 +276,8 @@ export async function deviceCodeSignIn(config: DeviceCodeSignInConfig, request: 
         request,
         grant: { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_info: '1' },
         fetch: config.fetch,
-        timeoutMs: config.timeoutMs,
+        // A poll never runs past the deadline (a black-holed network would otherwise hold it for the HTTP timeout).
+        timeoutMs: requestTimeout(config, deadline),
       })
     } catch (error) {
       if (signal?.aborted) throw abortedError()
@@ -267,6 +292,8 @@ export async function deviceCodeSignIn(config: DeviceCodeSignInConfig, request: 
       }
       const refusal = error instanceof TokenRequestError ? pollRefusal(error, config.credentialName) : undefined
       if (refusal !== undefined) throw refusal
+      // A poll cut short by the deadline ends the sign-in with the time limit's error.
+      if (isTransient(error) && Date.now() >= deadline) break
       // A lost poll does not lose the sign-in: the same device code is presented at the next interval.
       if (isTransient(error) && ++failures < MAX_POLL_FAILURES) {
         const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs
@@ -276,11 +303,9 @@ export async function deviceCodeSignIn(config: DeviceCodeSignInConfig, request: 
       throw error
     }
   }
-  const expired = deadline >= authorization.expiresAt
+  if (deadline < authorization.expiresAt) throw signInTimedOut(config)
   throw new AzcredError(
     'AZCRED_TIMEOUT',
-    expired
-      ? `${config.credentialName}: the device code expired before the user signed in: call getToken or authenticate again for a new code, and enter it within its lifetime`
-      : `${config.credentialName}: the user did not sign in within signInTimeoutMs (${limit} ms): sign in sooner or raise signInTimeoutMs`,
+    `${config.credentialName}: the device code expired before the user signed in: call getToken or authenticate again for a new code, and enter it within its lifetime`,
   )
 }
