@@ -57,6 +57,12 @@ export interface TokenCache {
   remove(key: string): Promise<void>
   /** Removes every secret this cache holds (tokens, refresh tokens), everywhere it keeps them. */
   scrub(): Promise<void>
+  /**
+   * How long the lifecycle waits for one `read` or `write` of this cache, in milliseconds (1 to 30 000);
+   * absent or out of range: `TOKEN_CACHE_TIMEOUT_MS` (2 s). A shared cache that coordinates processes (one
+   * fetches, the others wait for its token) asks for longer than the fetch it waits for.
+   */
+  readonly timeoutMs?: number
 }
 
 /**

@@ -279,6 +279,68 @@ describe('TokenLifecycle with a tokenCache', () => {
     expect(written).toHaveLength(1)
   })
 
+  it("a cache's timeoutMs (1 to 30 000 ms) replaces TOKEN_CACHE_TIMEOUT_MS; absent or out of range, the default holds", async () => {
+    const cases: Array<[unknown, number]> = [
+      [5_000, 5_000],
+      [30_000, 30_000],
+      [30_001, TOKEN_CACHE_TIMEOUT_MS],
+      [0, TOKEN_CACHE_TIMEOUT_MS],
+      [Number.NaN, TOKEN_CACHE_TIMEOUT_MS],
+      [undefined, TOKEN_CACHE_TIMEOUT_MS],
+    ]
+    for (const [timeoutMs, waited] of cases) {
+      const { cache } = countingCache({ read: 'hang', write: 'hang' })
+      const source = flow()
+      const { engine, events } = lifecycle(source.fetchToken, { tokenCache: Object.assign(cache, { timeoutMs }) as TokenCache })
+      const pending = engine.getToken(SCOPE)
+      await vi.advanceTimersByTimeAsync(waited - 1)
+      expect(source.requests).toHaveLength(0)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(source.requests).toHaveLength(1)
+      // The write is awaited with the same bound.
+      await vi.advanceTimersByTimeAsync(waited - 1)
+      expect(events.map((event) => event.type)).toEqual(['cache-error'])
+      await vi.advanceTimersByTimeAsync(1)
+      expect((await pending).token).toBe('access-1')
+      expect(events.map((event) => [event.type, (event as { operation?: string }).operation, (event as { reason?: string }).reason])).toEqual([
+        ['cache-error', 'read', 'timeout'],
+        ['cache-error', 'write', 'timeout'],
+        ['acquired', undefined, undefined],
+      ])
+      expect(vi.getTimerCount()).toBe(0)
+    }
+  })
+
+  it('a cache slower than 2 s but within its timeoutMs is served: no request (a fleet waiting for one fetch)', async () => {
+    const served = new MemoryTokenCache()
+    const expires = Date.now() + 60 * MINUTE
+    await served.write(
+      keyFor(),
+      serializeTokenCacheEntry({ key: keyFor(), accessToken: { token: 'from-another-process', expiresOnTimestamp: expires } }),
+      expires,
+    )
+    const slow = (timeoutMs?: number): TokenCache => ({
+      timeoutMs,
+      read: (key) => new Promise((resolve) => setTimeout(() => resolve(served.read(key)), 2_500)),
+      write: async () => {},
+      remove: async () => {},
+      scrub: async () => {},
+    })
+    const patient = flow()
+    const first = lifecycle(patient.fetchToken, { tokenCache: slow(3_000) })
+    const token = first.engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(2_500)
+    expect((await token).token).toBe('from-another-process')
+    expect(patient.requests).toHaveLength(0)
+    expect(first.events.map((event) => event.type)).toEqual(['cache-hit'])
+    const hasty = flow()
+    const second = lifecycle(hasty.fetchToken, { tokenCache: slow() })
+    const other = second.engine.getToken(SCOPE)
+    await vi.advanceTimersByTimeAsync(2_500)
+    expect((await other).token).toBe('access-1')
+    expect(second.events.map((event) => event.type)).toEqual(['cache-error', 'acquired'])
+  })
+
   it('a cachePartition that throws is a cache error, not a failed request', async () => {
     const source = flow()
     const { engine, events } = lifecycle(source.fetchToken, {

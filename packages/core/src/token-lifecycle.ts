@@ -141,8 +141,8 @@ export interface TokenLifecycleConfig extends TokenLifecycleOptions {
 }
 
 /**
- * Longest wait for a `tokenCache` read or write, in milliseconds (2 s); a slower cache is skipped for
- * that request (event `cache-error`, reason `timeout`).
+ * Longest wait for a `tokenCache` read or write, in milliseconds (2 s), unless the cache asks for its own
+ * `timeoutMs` (at most 30 s); a slower cache is skipped for that request (event `cache-error`, reason `timeout`).
  * @public
  */
 export const TOKEN_CACHE_TIMEOUT_MS = 2_000
@@ -474,7 +474,7 @@ export class TokenLifecycle {
 
   /**
    * Reads the access token of `partition`'s `tokenCache` entry (one written under another key is
-   * refused), or writes `token` (with `response`'s refresh token and account, and the key) to it, within TOKEN_CACHE_TIMEOUT_MS. A partition whose account was not known when the
+   * refused), or writes `token` (with `response`'s refresh token and account, and the key) to it, within TOKEN_CACHE_TIMEOUT_MS (or the cache's timeoutMs). A partition whose account was not known when the
    * request started (`''`: a user signing in during it) is written under the account the response names.
    * Never rejects: a failure or timeout is a `cache-error` event and undefined.
    */
@@ -492,7 +492,9 @@ export class TokenLifecycle {
             )
           : tokenCache.read(key).then((value) => parseTokenCacheEntry(value, Date.now(), key)?.accessToken),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(reject, TOKEN_CACHE_TIMEOUT_MS, TIMED_OUT)
+          // The cache's own wait when it asks for 1 to 30 000 ms (NaN and undefined fail both comparisons), else the default.
+          const limit = tokenCache.timeoutMs as number
+          timer = setTimeout(reject, limit >= 1 && limit <= 30_000 ? limit : TOKEN_CACHE_TIMEOUT_MS, TIMED_OUT)
         }),
       ])
     } catch (error) {
