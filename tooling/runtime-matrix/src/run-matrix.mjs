@@ -38,9 +38,7 @@ export const KNOWN_FAILURES = {}
  * Throughput budgets (a wall-clock limit on a loop): measured by Node 20's run of the package on its
  * own; here they would run beside other suites and measure the machine's load, not the runtime.
  */
-export const SPEED_BUDGETS = {
-  core: ['a write at capacity costs O(1)'],
-}
+export const SPEED_BUDGETS = {}
 
 const only = process.env.AZCRED_MATRIX_ONLY?.split(',').filter(Boolean)
 const wanted = (name) => only === undefined || only.includes(name)
