@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { link, lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises'
+import { link, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { AzcredError } from '@azcred/core'
 
@@ -206,6 +206,22 @@ export async function pruneMovedAside(path: string, keep: number): Promise<numbe
     )
   }
   return removed
+}
+
+/**
+ * Removes what sits at the lock path but cannot be a lock held now, so it cannot keep every write out: a
+ * file or symbolic link (proper-lockfile's lock is a directory, and could never take it over), or a lock
+ * directory dated more than `staleMs` in the future (the clock went back after its owner died: it would never
+ * look stale). A live lock (a directory its owner touches every few seconds) is left alone.
+ */
+export async function clearImpossibleLock(lockPath: string, staleMs: number): Promise<void> {
+  const stats = await lstat(lockPath).catch(() => undefined)
+  if (stats === undefined) return
+  if (!stats.isDirectory()) {
+    await unlink(lockPath).catch(() => {})
+  } else if (stats.mtimeMs > Date.now() + staleMs) {
+    await rmdir(lockPath).catch(() => {})
+  }
 }
 
 /** The files beside `path` that were moved aside (`.corrupt-…`) or left by a crashed writer (`.tmp`). */

@@ -18,6 +18,8 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -218,5 +220,28 @@ describe('moved-aside files are bounded', () => {
     expect(kept.sort()).toEqual([...newest].sort())
     for (const name of kept) expect(statSync(join(directory, name)).mode & 0o777).toBe(0o600)
     expect(moved.reduce((sum, event) => sum + ((event as { olderRemoved?: number }).olderRemoved ?? 0), 0)).toBe(11)
+  })
+})
+
+describe('a planted or impossible lock does not hold the cache forever', () => {
+  it.each([
+    [
+      'a lock directory dated in the future (the clock went back after a crash)',
+      (lock: string) => {
+        mkdirSync(lock)
+        const future = new Date(Date.now() + HOUR)
+        utimesSync(lock, future, future)
+      },
+    ],
+    ['a regular file in place of the lock directory', (lock: string) => writeFileSync(lock, '', { mode: 0o600 })],
+    ['a symbolic link in place of the lock directory', (lock: string) => symlinkSync(join(root, 'nowhere'), lock)],
+  ] as const)('%s: the write goes through at once', async (_label, plant) => {
+    mkdirSync(directory, { mode: 0o700 })
+    plant(join(directory, 'test.cache.json.lock'))
+    const startedAt = Date.now()
+    await make().write('k', 'v', Date.now() + HOUR)
+    expect(Date.now() - startedAt).toBeLessThan(3_000)
+    expect(await make().read('k')).toBe('v')
+    expect(existsSync(join(root, 'nowhere'))).toBe(false)
   })
 })

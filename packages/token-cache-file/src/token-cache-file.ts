@@ -8,7 +8,7 @@ import {
   type TokenCache,
   tokenCacheKey,
 } from '@azcred/core'
-import { ensurePrivateDirectory, leftovers, moveAside, pruneMovedAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
+import { clearImpossibleLock, ensurePrivateDirectory, leftovers, moveAside, pruneMovedAside, readPrivateFile, replacePrivateFile } from './token-cache-file-fs'
 import { type CacheKey, ENV_TOKEN_CACHE_KEY, environmentKey, fileKey, keyringKey, open, seal, type TokenCacheKeySource } from './token-cache-file-key'
 import { userDirectories } from './token-cache-file-paths'
 
@@ -408,11 +408,13 @@ export class FileTokenCache implements TokenCache {
       await this.#prepare()
       // Loaded on the first change only: a process that only reads (a second process's first token) never pays for it.
       const { lock } = await import('proper-lockfile')
+      const lockfilePath = `${this.path}.lock`
+      await clearImpossibleLock(lockfilePath, STALE_LOCK_MS)
       const release = await lock(this.path, {
         realpath: false,
-        lockfilePath: `${this.path}.lock`,
+        lockfilePath,
         stale: STALE_LOCK_MS,
-        // Bounded: at most 400 tries, 5 to 60 ms apart (about 15 s), then the call fails.
+        // Bounded: at most 400 tries, 5 to 60 ms apart (about 25 s), then the call fails.
         retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 60, randomize: true },
         onCompromised: () => this.#emit({ type: 'cache-lock-compromised', path: this.path }),
       })
