@@ -245,3 +245,22 @@ describe('a planted or impossible lock does not hold the cache forever', () => {
     expect(existsSync(join(root, 'nowhere'))).toBe(false)
   })
 })
+
+describe('a key file of the wrong length is refused without showing it', () => {
+  it.each([
+    ['31 bytes', () => randomBytes(31).toString('base64')],
+    ['33 bytes', () => randomBytes(33).toString('base64')],
+    ['hex', () => randomBytes(32).toString('hex')],
+    ['empty', () => ''],
+  ])('%s', async (_label, content) => {
+    mkdirSync(directory, { mode: 0o700 })
+    const text = content()
+    writeFileSync(join(directory, 'test.key'), `${text}\n`, { mode: 0o600 })
+    const events: FileTokenCacheEvent[] = []
+    const error = await within(5_000, make({ keySource: 'file' }, events).write('k', 'v', Date.now() + HOUR))
+    expect(AzcredError.isInstance(error) && error.code).toBe('AZCRED_CONFIG_INVALID')
+    expect((error as Error).message).toMatch(/does not hold a key/)
+    if (text !== '') expect(`${(error as Error).message}${JSON.stringify(events)}`).not.toContain(text.slice(0, 12))
+    expect(readFileSync(join(directory, 'test.key'), 'utf8')).toBe(`${text}\n`)
+  })
+})
