@@ -13,7 +13,7 @@ import { Fleet, type FleetMessage, type Member } from './__fixtures__/fleet'
 import { type RedisServer, startRedisServer } from './__fixtures__/redis-server'
 
 const SIZE = Number(process.env.AZCRED_REDIS_FLEET_SIZE ?? 50)
-const LOCK_TTL_MS = 800
+const LOCK_TTL_MS = 1_500
 const PREFIX = 'fleet:'
 const built = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 

@@ -287,7 +287,7 @@ describe('createRedisTokenCache', () => {
     await cache.read(KEY)
     const shown = `${inspect(cache, { showHidden: true, depth: 10 })}${JSON.stringify(cache)}${JSON.stringify(events)}`
     for (const secret of [PLANTED, encryptionKey.toString('base64'), encryptionKey.toString('hex'), TENANT, SCOPE]) expect(shown).not.toContain(secret)
-    expect(JSON.parse(JSON.stringify(cache))).toEqual({ keyPrefix: 'test:inspect:', timeoutMs: 2_300 })
+    expect(JSON.parse(JSON.stringify(cache))).toEqual({ keyPrefix: 'test:inspect:', timeoutMs: 5_700 })
   })
 })
 

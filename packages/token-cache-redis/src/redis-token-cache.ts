@@ -60,14 +60,14 @@ export interface RedisTokenCacheOptions {
    * Lifetime of the partition's lock, in ms (50 to 60 000). The process that took it renews it every
    * third of this while it is alive, until its credential writes the token (at most `timeoutMs` +
    * `lockTtlMs`: a fetch that failed writes nothing); a crashed fetcher's lock expires this long after its last renewal, then
-   * another process takes over. Default 1 000.
+   * another process takes over. Default 2 000.
    */
   lockTtlMs?: number
   /**
    * Longest wait for another process's token, in ms (0 to 29 000); then this process fetches for itself.
-   * The cache asks the credential for this much time through {@link RedisTokenCache.timeoutMs}; a core
-   * that does not read it gives every cache 2 s (`TOKEN_CACHE_TIMEOUT_MS`), so keep it under 1 800 there.
-   * Default 1 600.
+   * The cache asks the credential's lifecycle for this much time through {@link RedisTokenCache.timeoutMs}
+   * (`TokenCache.timeoutMs`, honoured by `@azcred/core` from this release; an older core gives every cache
+   * 2 s). Default 5 000: longer than a token request normally takes, so a fleet makes one.
    */
   lockWaitMs?: number
   /** Longest wait for one Redis command, in ms (10 to 1 800). Default 500. */
@@ -169,8 +169,8 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     this.#keys = deriveKeys(options.encryptionKey)
     this.#client = client
     this.keyPrefix = keyPrefix
-    this.#lockTtlMs = Math.round(checkNumber(options.lockTtlMs, 'lockTtlMs', 1_000, 50, 60_000))
-    this.#lockWaitMs = checkNumber(options.lockWaitMs, 'lockWaitMs', 1_600, 0, 29_000)
+    this.#lockTtlMs = Math.round(checkNumber(options.lockTtlMs, 'lockTtlMs', 2_000, 50, 60_000))
+    this.#lockWaitMs = checkNumber(options.lockWaitMs, 'lockWaitMs', 5_000, 0, 29_000)
     this.#commandTimeoutMs = checkNumber(options.commandTimeoutMs, 'commandTimeoutMs', 500, 10, 5_000)
     this.timeoutMs = Math.min(30_000, Math.max(TOKEN_CACHE_TIMEOUT_MS, Math.ceil(this.#lockWaitMs + this.#commandTimeoutMs + 200)))
     this.#pauseMs = checkNumber(options.pauseAfterFailureMs, 'pauseAfterFailureMs', 5_000, 0, 600_000)
@@ -328,23 +328,23 @@ class RedisTokenCacheImpl implements RedisTokenCache {
     if (this.#owned.size >= MAX_REMEMBERED) for (const held of [...this.#owned.keys()]) this.#release(held)
     // At most until its waiters have gone to fetch for themselves (its fetch failed, or is that slow).
     const until = Date.now() + this.timeoutMs + this.#lockTtlMs
-    const timer = setInterval(
-      () => {
-        if (Date.now() > until || this.#owned.get(key)?.owner !== owner) return void this.#release(key, owner)
-        this.#command('write', Date.now() + this.#commandTimeoutMs, () =>
-          this.#client.eval(RENEW, { keys: [lock], arguments: [owner, String(this.#lockTtlMs)] }),
-        ).then(
-          (renewed) => {
-            if (renewed !== 1 && renewed !== '1') this.#release(key, owner)
-          },
-          () => this.#release(key, owner),
-        )
-      },
-      Math.max(10, Math.floor(this.#lockTtlMs / 3)),
-    )
+    const renew = (): void => {
+      if (Date.now() > until || this.#owned.get(key)?.owner !== owner) return void this.#release(key, owner)
+      this.#command('write', Date.now() + this.#commandTimeoutMs, () =>
+        this.#client.eval(RENEW, { keys: [lock], arguments: [owner, String(this.#lockTtlMs)] }),
+      ).then(
+        (renewed) => {
+          if (renewed !== 1 && renewed !== '1') this.#release(key, owner)
+        },
+        () => this.#release(key, owner),
+      )
+    }
+    const timer = setInterval(renew, Math.max(10, Math.floor(this.#lockTtlMs / 3)))
     // Never keeps a process alive.
     timer.unref?.()
     this.#owned.set(key, { owner, timer })
+    // At once too: the SET's answer may have reached a busy process late, with little of the TTL left.
+    renew()
   }
 
   /** Stops renewing this process's lock of `key` (only `owner`'s, when given); returns its owner value or ''. */
