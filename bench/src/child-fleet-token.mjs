@@ -36,8 +36,12 @@ if (which === 'official') {
 process.stdout.write('ready\n')
 const lines = createInterface({ input: process.stdin })
 lines.once('line', async () => {
-  await credential.getToken(scope)
-  process.stdout.write('done\n')
+  // A failure is reported (its code only) and counted by the bench, not a crash of the run.
+  const outcome = await credential.getToken(scope).then(
+    () => 'done',
+    (error) => `failed ${error?.code ?? 'UNKNOWN'}`,
+  )
+  process.stdout.write(`${outcome}\n`)
   // close() (not destroy()) sends what is queued first: the token's write to Redis, which frees the lock.
   await redis?.close()
   lines.close()
