@@ -24,7 +24,8 @@ if (which === 'official') {
   if (which === 'redis') {
     const { createClient } = await import('redis')
     const { createRedisTokenCache } = await import('@azcred/token-cache-redis')
-    redis = await createClient({ url: redisUrl }).connect()
+    // 30 s to connect: 200 processes starting at once on 2 cores are slow to get there.
+    redis = await createClient({ url: redisUrl, socket: { connectTimeout: 30_000 } }).connect()
     tokenCache = createRedisTokenCache({
       client: redis,
       encryptionKey: Buffer.from(key, 'base64'),
