@@ -897,8 +897,8 @@ describe('abort and stop let the process exit at once (issue 11 B8, real loopbac
       const exitedAt = await new Promise<number>((resolve, reject) => {
         const guard = setTimeout(() => {
           process_.kill()
-          reject(new Error(`the child did not exit within 10 s (output: ${output})`))
-        }, 10_000)
+          reject(new Error(`the child did not exit within 14 s (output: ${output})`))
+        }, 14_000)
         process_.on('exit', () => {
           clearTimeout(guard)
           resolve(Date.now())
@@ -912,18 +912,20 @@ describe('abort and stop let the process exit at once (issue 11 B8, real loopbac
     }
   }
 
+  // Exits well before the 15 s retry budget a leftover retry loop or socket would hold it for. Not 2 s:
+  // on a loaded 2-core CI machine a node child's own start and exit took 4-6 s.
   it.skipIf(process.env.AZCRED_TEST_RUNTIME === 'edge').each([
     ['hang', 'abort'],
     ['503', 'abort'],
     ['hang', 'timeout'],
     ['hang', 'stop'],
     ['503', 'stop'],
-  ] as const)('server %s, %s: no request after the end and the child exits within 2 s', async (mode, scenario) => {
+  ] as const)('server %s, %s: no request after the end and the child exits well before the retry budget', async (mode, scenario) => {
     vi.useRealTimers()
     const result = await run(mode, scenario)
     expect(result.requestsAtEnd).toBeGreaterThanOrEqual(1)
     expect(result.requestsLater).toBe(0)
-    expect(result.exitMs).toBeLessThan(2000)
+    expect(result.exitMs).toBeLessThan(8000)
     if (scenario === 'abort') expect(result.output).toContain('AZCRED_ABORTED\nEND')
     if (scenario === 'timeout') expect(result.output).toBe('AZCRED_TIMEOUT\nEND\n')
   })
